@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# tools.sh installs the outside programs the tests and benchmarks need, each
+# pinned, built from its module source, and cached outside the clone so a
+# fresh clone (as in CI) reuses it. It is idempotent: a tool already built is
+# left alone. It prints the directory holding the binaries.
+#
+#   scripts/tools.sh [kubo] [chromium]
+set -euo pipefail
+
+KUBO_VERSION=v0.43.0
+TOOLS="${SHARDCAST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/shardcast-tools}"
+mkdir -p "$TOOLS/bin"
+
+log() { echo "tools: $*" >&2; }
+
+build_kubo() {
+	local out="$TOOLS/bin/ipfs-$KUBO_VERSION"
+	if [ -x "$out" ]; then return; fi
+	log "building Kubo $KUBO_VERSION (a few minutes, once)"
+	local dir src
+	# Kubo's go.mod has directives that `go install pkg@version` refuses, so build
+	# it inside a writable copy of its module source.
+	dir=$(GOFLAGS=-mod=mod go mod download -json "github.com/ipfs/kubo@$KUBO_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -n "$dir" ] || { log "could not download Kubo $KUBO_VERSION"; exit 1; }
+	src=$(mktemp -d)
+	cp -r "$dir/." "$src/"
+	chmod -R u+w "$src"
+	(cd "$src" && GOFLAGS=-mod=mod go build -o "$out.tmp" ./cmd/ipfs)
+	mv "$out.tmp" "$out"
+	rm -rf "$src"
+}
+
+need_apt=()
+want() { command -v "$1" >/dev/null 2>&1 || need_apt+=("$2"); }
+
+for t in "${@:-kubo}"; do
+	case "$t" in
+	kubo) build_kubo ;;
+	chromium) want chromium chromium ;;
+	ffmpeg) want ffmpeg ffmpeg ;;
+	*) log "unknown tool $t"; exit 2 ;;
+	esac
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+	log "installing ${need_apt[*]} from Debian's packages"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+ln -sf "ipfs-$KUBO_VERSION" "$TOOLS/bin/ipfs" 2>/dev/null || true
+echo "$TOOLS/bin"
