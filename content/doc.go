@@ -1,0 +1,21 @@
+// Package content stores and moves the bytes of shardcast: UnixFS files
+// (CIDv1, raw leaves, balanced layout) in a block store on disk, and readers
+// that fetch a file's blocks from whichever peers have them.
+//
+// What to use:
+//   - OpenStore opens the on-disk block store (flatfs: one file a block).
+//   - Import turns a stream of plaintext or ciphertext into a UnixFS DAG in a
+//     store and returns its root CID. Leaves are 1 MiB: fewer, larger blocks
+//     move faster over bitswap and cost fewer files on disk, and stay well
+//     under the 2 MiB block limit every IPFS implementation accepts.
+//   - Open returns a File for a root CID: ReadAt for random access, and
+//     NewReader for a sequential stream that keeps a window of blocks in
+//     flight ahead of the reader. A Reader that seeks abandons its window and
+//     starts a new one at the new position, so a seek never queues behind the
+//     rest of the file.
+//
+// Every block a File returns was verified against its CID by the block
+// getter underneath (bitswap hashes what it receives; the store is ours).
+// The package knows nothing of the network: callers hand it a
+// blockservice.BlockGetter, online or offline.
+package content

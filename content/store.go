@@ -1,0 +1,83 @@
+package content
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
+	chunker "github.com/ipfs/boxo/chunker"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/boxo/ipld/unixfs/importer/balanced"
+	"github.com/ipfs/boxo/ipld/unixfs/importer/helpers"
+	"github.com/ipfs/go-cid"
+	flatfs "github.com/ipfs/go-ds-flatfs"
+	format "github.com/ipfs/go-ipld-format"
+)
+
+// LeafSize is the size of the leaves Import cuts a file into.
+const LeafSize = 1 << 20
+
+// Store is a block store on disk.
+type Store struct {
+	ds     *flatfs.Datastore
+	Blocks blockstore.Blockstore
+}
+
+// OpenStore opens or creates the flatfs block store in dir. Every block is
+// fsynced before Put returns: a block the store reports is a block on disk.
+func OpenStore(dir string) (*Store, error) {
+	ds, err := flatfs.CreateOrOpen(dir, flatfs.NextToLast(2), true)
+	if err != nil {
+		return nil, fmt.Errorf("opening block store %s: %w", dir, err)
+	}
+	bs := blockstore.NewBlockstore(ds, blockstore.NoPrefix())
+	return &Store{ds: ds, Blocks: bs}, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.ds.Close() }
+
+// Import reads r to its end and stores it as a UnixFS file in bs. It returns
+// the root CID and the number of bytes read. Nothing is returned on error,
+// though blocks already written stay in the store (they are content-addressed
+// and harmless).
+func Import(ctx context.Context, bs blockstore.Blockstore, r io.Reader) (cid.Cid, int64, error) {
+	dag := merkledag.NewDAGService(blockservice.New(bs, nil))
+	buf := format.NewBufferedDAG(ctx, dag, format.MaxNodesBatchOption(64), format.MaxSizeBatchOption(64<<20))
+	prefix, err := merkledag.PrefixForCidVersion(1)
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	cr := &countingReader{r: r}
+	params := helpers.DagBuilderParams{
+		Dagserv:    buf,
+		RawLeaves:  true,
+		Maxlinks:   helpers.DefaultLinksPerBlock,
+		CidBuilder: prefix,
+	}
+	db, err := params.New(chunker.NewSizeSplitter(cr, LeafSize))
+	if err != nil {
+		return cid.Undef, 0, fmt.Errorf("starting import: %w", err)
+	}
+	nd, err := balanced.Layout(db)
+	if err != nil {
+		return cid.Undef, 0, fmt.Errorf("importing: %w", err)
+	}
+	if err := buf.Commit(); err != nil {
+		return cid.Undef, 0, fmt.Errorf("writing blocks: %w", err)
+	}
+	return nd.Cid(), cr.n, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

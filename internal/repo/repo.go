@@ -1,0 +1,226 @@
+// Package repo owns a shardcast repository on disk: the peer key, the config
+// file, the block and ledger stores, the lock that keeps a second daemon off
+// the same repo, and the file in which a running daemon records its API
+// address.
+//
+// A repo is created once by Init and opened by Open. Every file the package
+// writes is written atomically (temporary file, fsync, rename), so a crash at
+// any instant leaves either the old or the new version, never half of one.
+package repo
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// EnvPath names the environment variable that selects the repo directory.
+const EnvPath = "SHARDCAST_PATH"
+
+// Files inside a repo.
+const (
+	configFile = "config.json"
+	keyFile    = "identity.key"
+	apiFile    = "api"
+	lockFile   = "repo.lock"
+	// BlocksDir holds the block store.
+	BlocksDir = "blocks"
+)
+
+// ErrNoRepo is returned by Open when the directory holds no repo.
+var ErrNoRepo = errors.New("no shardcast repo")
+
+// Config is the repo's config file. Its zero value is not valid; Init writes
+// one with defaults filled in by DefaultConfig.
+type Config struct {
+	// PeerID is the peer ID derived from the repo's key, kept for humans.
+	PeerID string `json:"peer_id"`
+	// Listen lists the libp2p listen multiaddrs.
+	Listen []string `json:"listen"`
+	// API is the HOST:PORT the daemon's HTTP API and gateway listen on.
+	API string `json:"api"`
+	// Bootstrap lists peers (multiaddrs with /p2p/) dialled at start.
+	Bootstrap []string `json:"bootstrap"`
+}
+
+// Default addresses. They stay clear of Kubo's 4001, 5001 and 8080 so both
+// can run side by side on one machine. The API is on loopback: anything on it
+// may spend money.
+const (
+	DefaultAPI    = "127.0.0.1:8101"
+	defaultTCP    = "/ip4/0.0.0.0/tcp/4101"
+	defaultQUIC   = "/ip4/0.0.0.0/udp/4101/quic-v1"
+	defaultTCPv6  = "/ip6/::/tcp/4101"
+	defaultQUICv6 = "/ip6/::/udp/4101/quic-v1"
+)
+
+// DefaultConfig returns the configuration Init writes. There are no public
+// bootstrap peers: a shardcast network is whatever peers the user names.
+func DefaultConfig() Config {
+	return Config{
+		Listen:    []string{defaultTCP, defaultQUIC, defaultTCPv6, defaultQUICv6},
+		API:       DefaultAPI,
+		Bootstrap: []string{},
+	}
+}
+
+// Repo is an opened repository.
+type Repo struct {
+	Dir    string
+	Config Config
+	Key    crypto.PrivKey
+}
+
+// DefaultDir returns $SHARDCAST_PATH, or ~/.shardcast.
+func DefaultDir() (string, error) {
+	if p := os.Getenv(EnvPath); p != "" {
+		return p, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the home directory for the default repo: %w", err)
+	}
+	return filepath.Join(home, ".shardcast"), nil
+}
+
+// Init creates a repo in dir with a fresh Ed25519 peer key. It refuses to
+// touch a directory that already holds a repo.
+func Init(dir string) (*Repo, error) {
+	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
+		return nil, fmt.Errorf("repo %s already exists", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating repo %s: %w", dir, err)
+	}
+	priv, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generating peer key: %w", err)
+	}
+	keyBytes, err := crypto.MarshalPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("encoding peer key: %w", err)
+	}
+	id, err := peer.IDFromPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("deriving peer ID: %w", err)
+	}
+	cfg := DefaultConfig()
+	cfg.PeerID = id.String()
+	// The key goes first: a config without a key is a broken repo, a key
+	// without a config is no repo at all and Init can run again.
+	if err := WriteFileAtomic(filepath.Join(dir, keyFile), keyBytes, 0o600); err != nil {
+		return nil, err
+	}
+	r := &Repo{Dir: dir, Config: cfg, Key: priv}
+	if err := r.SaveConfig(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Open opens the repo in dir.
+func Open(dir string) (*Repo, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, configFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w in %s (run shardcast init)", ErrNoRepo, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading repo config: %w", err)
+	}
+	var cfg Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", filepath.Join(dir, configFile), err)
+	}
+	keyBytes, err := os.ReadFile(filepath.Join(dir, keyFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading peer key: %w", err)
+	}
+	key, err := crypto.UnmarshalPrivateKey(keyBytes)
+	if err != nil {
+		return nil, fmt.Errorf("decoding peer key in %s: %w", dir, err)
+	}
+	return &Repo{Dir: dir, Config: cfg, Key: key}, nil
+}
+
+// SaveConfig writes the config file atomically.
+func (r *Repo) SaveConfig() error {
+	raw, err := json.MarshalIndent(r.Config, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding config: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(r.Dir, configFile), append(raw, '\n'), 0o600)
+}
+
+// Path returns the path of name inside the repo.
+func (r *Repo) Path(name string) string { return filepath.Join(r.Dir, name) }
+
+// APIAddr returns the API address a running daemon recorded in dir, or ""
+// if none did.
+func APIAddr(dir string) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, apiFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the daemon's API address: %w", err)
+	}
+	return strings.TrimSpace(string(raw)), nil
+}
+
+// SetAPIAddr records the running daemon's API address.
+func (r *Repo) SetAPIAddr(addr string) error {
+	return WriteFileAtomic(r.Path(apiFile), []byte(addr+"\n"), 0o600)
+}
+
+// ClearAPIAddr removes the record written by SetAPIAddr.
+func (r *Repo) ClearAPIAddr() error {
+	err := os.Remove(r.Path(apiFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory, fsyncs it and renames it over path.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Chmod(perm); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("renaming into %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
