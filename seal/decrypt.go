@@ -1,0 +1,184 @@
+package seal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"filippo.io/age"
+)
+
+// parallelMin is the smallest ReadAt that is split across goroutines:
+// below four chunks the goroutines cost more than they save.
+const parallelMin = 4 * ChunkSize
+
+// readAhead is how much a ReadSeeker decrypts at once: 16 chunks keep two
+// cores busy and cost about a millisecond after a seek.
+const readAhead = 16 * ChunkSize
+
+// OpenReaderAt opens the age file of size bytes in src for random access,
+// with the first of identities that matches it. It returns a reader of the
+// plaintext and the plaintext size.
+//
+// Before returning, it authenticates the header and the final chunk, so a
+// truncated or extended file fails here. Every later read decrypts and
+// authenticates the whole chunks it touches: a chunk that fails yields an
+// error, never its bytes. ReadAt may be called concurrently, and splits large
+// reads into chunk-aligned parts decrypted in parallel, so src must allow
+// concurrent ReadAt calls (as io.ReaderAt requires).
+//
+// If no identity matches, the error wraps an *age.NoIdentityMatchError.
+func OpenReaderAt(src io.ReaderAt, size int64, identities ...age.Identity) (io.ReaderAt, int64, error) {
+	if size < 0 {
+		return nil, 0, fmt.Errorf("opening age file: negative size %d", size)
+	}
+	ra, n, err := age.DecryptReaderAt(src, size, identities...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("opening age file of %d bytes: %w", size, err)
+	}
+	return &readerAt{ra: ra, size: n, workers: runtime.GOMAXPROCS(0)}, n, nil
+}
+
+// readerAt splits large reads of age's ReaderAt across goroutines.
+type readerAt struct {
+	ra      io.ReaderAt // safe for concurrent use
+	size    int64
+	workers int
+}
+
+func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("reading plaintext: negative offset %d", off)
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	var atEnd error
+	if int64(len(p)) >= r.size-off {
+		p, atEnd = p[:r.size-off], io.EOF
+	}
+	if len(p) < parallelMin || r.workers < 2 {
+		n, err := r.ra.ReadAt(p, off)
+		return n, endErr(n, len(p), err, atEnd)
+	}
+
+	// Give each goroutine an equal run of whole chunks.
+	firstChunk := off / ChunkSize
+	chunks := (off+int64(len(p))-1)/ChunkSize - firstChunk + 1
+	per := (chunks + int64(r.workers) - 1) / int64(r.workers)
+	type part struct {
+		p   []byte
+		off int64
+		n   int
+		err error
+	}
+	end := off + int64(len(p))
+	var parts []part
+	for c := firstChunk; c*ChunkSize < end; c += per {
+		s, e := max(off, c*ChunkSize), min(end, (c+per)*ChunkSize)
+		parts = append(parts, part{p: p[s-off : e-off], off: s})
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < len(parts); i++ {
+		wg.Go(func() {
+			parts[i].n, parts[i].err = r.ra.ReadAt(parts[i].p, parts[i].off)
+		})
+	}
+	parts[0].n, parts[0].err = r.ra.ReadAt(parts[0].p, parts[0].off)
+	wg.Wait()
+
+	n := 0
+	for _, pt := range parts {
+		n += pt.n
+		if pt.n < len(pt.p) {
+			return n, endErr(pt.n, len(pt.p), pt.err, nil)
+		}
+	}
+	return n, atEnd
+}
+
+// endErr turns the result of one ReadAt of want bytes into the error to
+// return: nil or atEnd for a full read, a non-nil error for a short one.
+func endErr(n, want int, err, atEnd error) error {
+	if n == want {
+		return atEnd
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// NewReadSeeker returns an io.ReadSeeker over the size bytes of ra, for
+// http.ServeContent and other sequential readers. It reads ra in
+// chunk-aligned blocks of 1 MiB, so small reads of a reader from
+// [OpenReaderAt] cost one parallel decryption per MiB, not per call.
+// It is not safe for concurrent use.
+func NewReadSeeker(ra io.ReaderAt, size int64) io.ReadSeeker {
+	return &readSeeker{ra: ra, size: max(size, 0)}
+}
+
+type readSeeker struct {
+	ra     io.ReaderAt
+	size   int64
+	pos    int64
+	buf    []byte // plaintext of [bufOff, bufOff+len(buf))
+	bufOff int64
+}
+
+func (s *readSeeker) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if s.pos >= s.size {
+		return 0, io.EOF
+	}
+	if s.pos >= s.bufOff && s.pos < s.bufOff+int64(len(s.buf)) {
+		n := copy(p, s.buf[s.pos-s.bufOff:])
+		s.pos += int64(n)
+		return n, nil
+	}
+	if len(p) >= readAhead {
+		p = p[:min(int64(len(p)), s.size-s.pos)]
+		n, err := s.ra.ReadAt(p, s.pos)
+		s.pos += int64(n)
+		if n > 0 {
+			return n, nil // a failure is met again by the next Read
+		}
+		return 0, endErr(n, len(p), err, nil)
+	}
+	start := s.pos - s.pos%ChunkSize
+	if s.buf == nil {
+		s.buf = make([]byte, readAhead)
+	}
+	want := int(min(readAhead, s.size-start))
+	n, err := s.ra.ReadAt(s.buf[:want], start)
+	s.buf, s.bufOff = s.buf[:n], start
+	if s.pos >= start+int64(n) {
+		return 0, endErr(n, want, err, nil)
+	}
+	n = copy(p, s.buf[s.pos-start:])
+	s.pos += int64(n)
+	return n, nil
+}
+
+func (s *readSeeker) Seek(offset int64, whence int) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = s.pos + offset
+	case io.SeekEnd:
+		abs = s.size + offset
+	default:
+		return s.pos, fmt.Errorf("seek: invalid whence %d", whence)
+	}
+	if abs < 0 {
+		return s.pos, fmt.Errorf("seek: negative position %d", abs)
+	}
+	s.pos = abs
+	return abs, nil
+}
