@@ -45,9 +45,9 @@ func IdentityFromSeed(seed [32]byte) (*age.X25519Identity, error) {
 // DeriveIdentity derives an age X25519 identity from a high-entropy secret
 // (at least 32 bytes of it) with HKDF-SHA-256(ikm = secret, salt = empty,
 // info = purpose). Different purposes give independent identities, so one
-// secret can key several roles: a node uses "shardcast node identity v1"
-// with its long-term private key, and a campaign derives its content
-// identity from its secret scalar.
+// secret can key several roles: a node may derive its long-term identity
+// from its private key under "shardcast node identity v1", and a campaign
+// its content identity from its secret scalar under a purpose of its own.
 func DeriveIdentity(secret []byte, purpose string) (*age.X25519Identity, error) {
 	if len(secret) < 32 {
 		return nil, fmt.Errorf("deriving age identity for %q: secret is %d bytes, want at least 32", purpose, len(secret))
