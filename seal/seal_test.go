@@ -194,6 +194,8 @@ func TestEncryptErrors(t *testing.T) {
 	var c bytes.Buffer
 	if _, err := Encrypt(&c, src, id.Recipient()); !errors.Is(err, boom) {
 		t.Errorf("read error: got %v, want an error wrapping boom", err)
+	} else if want := fmt.Sprintf("offset %d:", 3*batchPlain); !strings.Contains(err.Error(), want) {
+		t.Errorf("read error: got %q, want it to name %q", err, want)
 	}
 	if _, _, err := OpenReaderAt(bytes.NewReader(c.Bytes()), int64(c.Len()), id); err == nil {
 		t.Errorf("opening the output of a failed Encrypt: got nil error, want one")

@@ -95,7 +95,7 @@ func encryptPayload(dst io.Writer, src io.Reader, key []byte, workers int) (int6
 	sawLast := false
 	for b := range order {
 		if b.err != nil {
-			err = fmt.Errorf("reading plaintext at offset %d: %w", int64(b.first)*ChunkSize, b.err)
+			err = fmt.Errorf("reading plaintext at offset %d: %w", int64(b.first)*ChunkSize+int64(b.n), b.err)
 			break
 		}
 		<-b.done
