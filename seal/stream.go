@@ -24,39 +24,76 @@ import (
 // in order. At most batchesPerWorker·workers+2 batches exist at once.
 
 const (
-	batchChunks      = 16 // chunks per job: 1 MiB of plaintext
-	batchPlain       = batchChunks * ChunkSize
+	batchChunks      = 16                      // chunks per job: 1 MiB of plaintext
+	batchPlain       = batchChunks * ChunkSize // plaintext bytes of a full batch
 	batchesPerWorker = 2
 )
 
 // batch is one job: consecutive chunks, sealed as a whole by one worker.
+// Chunk i is read into slot i of buf (encChunkSize bytes) and sealed in
+// place; as every chunk but the file's last is full, the sealed chunks lie
+// end to end and leave in one Write.
 type batch struct {
-	plain  []byte // batchPlain bytes; the first n are plaintext
-	sealed []byte // ciphertext of plain[:n], written in one Write
-	n      int
-	first  uint64 // index of the batch's first chunk in the file
-	last   bool   // the batch ends with the file's last chunk
-	err    error  // reading src failed: the batch is the end of the stream
-	done   chan struct{}
+	buf   []byte // batchChunks slots of encChunkSize bytes
+	n     int    // plaintext bytes in the batch
+	first uint64 // index of the batch's first chunk in the file
+	last  bool   // the batch ends with the file's last chunk
+	err   error  // reading src failed: the batch is the end of the stream
+	done  chan struct{}
 }
 
-// seal encrypts the batch's chunks into b.sealed.
+func (b *batch) chunks() int {
+	return max((b.n+ChunkSize-1)/ChunkSize, 1) // the empty plaintext has one empty chunk
+}
+
+// sealed returns the batch's ciphertext once seal has run.
+func (b *batch) sealed() []byte { return b.buf[:b.n+b.chunks()*tagSize] }
+
+// seal encrypts the batch's chunks in place.
 func (b *batch) seal(aead cipher.AEAD) {
-	chunks := (b.n + ChunkSize - 1) / ChunkSize
-	if chunks == 0 {
-		chunks = 1 // the empty plaintext has one empty chunk
-	}
-	out := b.sealed[:0]
 	var nonce [chacha20poly1305.NonceSize]byte
+	chunks := b.chunks()
 	for i := range chunks {
 		binary.BigEndian.PutUint64(nonce[3:11], b.first+uint64(i))
 		nonce[11] = 0
 		if b.last && i == chunks-1 {
 			nonce[11] = 1
 		}
-		out = aead.Seal(out, nonce[:], b.plain[i*ChunkSize:min((i+1)*ChunkSize, b.n)], nil)
+		slot := b.buf[i*encChunkSize:]
+		aead.Seal(slot[:0], nonce[:], slot[:min(ChunkSize, b.n-i*ChunkSize)], nil)
 	}
-	b.sealed = out
+}
+
+// fill reads the batch's chunks from src. carry is the byte read ahead
+// after the previous batch, if any; fill returns the one it reads ahead.
+func (b *batch) fill(src io.Reader, first uint64, carry []byte) (next []byte) {
+	b.n, b.first, b.last, b.err = 0, first, false, nil
+	for i := range batchChunks {
+		slot := b.buf[i*encChunkSize : i*encChunkSize+ChunkSize]
+		off := copy(slot, carry)
+		carry = nil
+		m, err := io.ReadFull(src, slot[off:])
+		b.n += off + m
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			b.last = true
+			return nil
+		case err != nil:
+			b.err = err
+			return nil
+		}
+	}
+	// The batch is full: it holds the last chunk only if src ends here.
+	var ahead [1]byte
+	switch _, err := io.ReadFull(src, ahead[:]); {
+	case err == io.EOF:
+		b.last = true
+	case err != nil:
+		b.err = err
+	default:
+		return ahead[:]
+	}
+	return nil
 }
 
 // encryptPayload writes the STREAM encryption of src under key to dst
@@ -99,9 +136,9 @@ func encryptPayload(dst io.Writer, src io.Reader, key []byte, workers int) (int6
 			break
 		}
 		<-b.done
-		n, werr := dst.Write(b.sealed)
+		n, werr := dst.Write(b.sealed())
 		written += int64(n)
-		if werr == nil && n != len(b.sealed) {
+		if werr == nil && n != len(b.sealed()) {
 			werr = io.ErrShortWrite
 		}
 		if werr != nil {
@@ -125,18 +162,10 @@ func encryptPayload(dst io.Writer, src io.Reader, key []byte, workers int) (int6
 // readBatches fills batches from src in order and hands each to the
 // workers (jobs) and to the writer (order). It allocates up to nbatch
 // batches, then reuses those the writer returns on free.
-//
-// To know whether a full batch holds the file's last chunk, it reads one
-// byte ahead and carries it into the next batch.
 func readBatches(src io.Reader, nbatch int, free <-chan *batch, jobs, order chan<- *batch, quit <-chan struct{}) {
 	defer close(order)
 	defer close(jobs)
-	var (
-		first     uint64
-		carry     [1]byte
-		hasCarry  bool
-		allocated int
-	)
+	allocated := 0
 	next := func() *batch {
 		select {
 		case b := <-free:
@@ -145,11 +174,7 @@ func readBatches(src io.Reader, nbatch int, free <-chan *batch, jobs, order chan
 		}
 		if allocated < nbatch {
 			allocated++
-			return &batch{
-				plain:  make([]byte, batchPlain),
-				sealed: make([]byte, 0, batchChunks*encChunkSize),
-				done:   make(chan struct{}, 1),
-			}
+			return &batch{buf: make([]byte, batchChunks*encChunkSize), done: make(chan struct{}, 1)}
 		}
 		select {
 		case b := <-free:
@@ -158,7 +183,8 @@ func readBatches(src io.Reader, nbatch int, free <-chan *batch, jobs, order chan
 			return nil
 		}
 	}
-	for {
+	var carry []byte
+	for first := uint64(0); ; first += batchChunks {
 		b := next()
 		if b == nil {
 			return
@@ -168,29 +194,7 @@ func readBatches(src io.Reader, nbatch int, free <-chan *batch, jobs, order chan
 			return
 		default:
 		}
-
-		off := 0
-		if hasCarry {
-			b.plain[0] = carry[0]
-			off, hasCarry = 1, false
-		}
-		m, err := io.ReadFull(src, b.plain[off:])
-		b.n, b.first, b.last, b.err = off+m, first, false, nil
-		switch {
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			b.last = true
-		case err != nil:
-			b.err = err
-		default:
-			switch _, perr := io.ReadFull(src, carry[:]); {
-			case perr == io.EOF:
-				b.last = true
-			case perr != nil:
-				b.err = perr
-			default:
-				hasCarry = true
-			}
-		}
+		carry = b.fill(src, first, carry)
 		order <- b
 		if b.err != nil {
 			return
@@ -199,6 +203,5 @@ func readBatches(src io.Reader, nbatch int, free <-chan *batch, jobs, order chan
 		if b.last {
 			return
 		}
-		first += batchChunks
 	}
 }
