@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"filippo.io/edwards25519"
-	"github.com/gtank/ristretto255"
 )
 
 const (
@@ -75,8 +74,10 @@ func (s Share) String() string {
 
 // Verify reports whether s is the share the commitments promise at
 // s.Index: it computes Value·G and compares its encoding with C[Index]
-// (one fixed-base scalar multiplication and one encoding, about 25 µs).
-// It returns nil or an error wrapping ErrBadShare.
+// (one fixed-base scalar multiplication and one encoding, about 24 µs on
+// one core), or, once Check has built its index, compares the point with
+// C[Index] taken from the index (about 20 µs). It returns nil or an error
+// wrapping ErrBadShare.
 //
 // Verify needs no Check, but a share accepted by Verify is only
 // guaranteed to combine with the others into the secret once Check has
@@ -85,13 +86,21 @@ func (c *Commitments) Verify(s Share) error {
 	if int64(s.Index) >= int64(c.N()) {
 		return fmt.Errorf("shares: share index %d out of range [0, %d): %w", s.Index, c.N(), ErrBadShare)
 	}
-	v, err := ristretto255.NewScalar().SetCanonicalBytes(s.Value[:])
-	if err != nil {
+	var v edwards25519.Scalar
+	if _, err := v.SetCanonicalBytes(s.Value[:]); err != nil {
 		return fmt.Errorf("shares: share %d: value is not a canonical scalar: %w", s.Index, ErrBadShare)
 	}
-	var got [PointSize]byte
-	ristretto255.NewIdentityElement().ScalarBaseMult(v).Encode(got[:0])
-	if subtle.ConstantTimeCompare(got[:], c.commitment(int(s.Index))) != 1 {
+	var ok bool
+	if idx := c.index.Load(); idx != nil {
+		var got, want edwards25519.Point
+		got.ScalarBaseMult(&v)
+		want.Set(edwards25519.NewIdentityPoint())
+		ok = idx.rangeSum(int(s.Index), int(s.Index)+1, &want) && equalPoints(&got, &want)
+	} else {
+		got := baseMultEncode(&v)
+		ok = subtle.ConstantTimeCompare(got[:], c.commitment(int(s.Index))) == 1
+	}
+	if !ok {
 		return fmt.Errorf("shares: share %d does not match its commitment: %w", s.Index, ErrBadShare)
 	}
 	return nil

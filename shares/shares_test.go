@@ -131,23 +131,35 @@ func TestVerify(t *testing.T) {
 		{"value l", shares.Share{Index: 1, Value: l}, false},
 		{"value all ones", shares.Share{Index: 1, Value: [32]byte(bytes.Repeat([]byte{0xff}, 32))}, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := c.Verify(tt.s)
-			if got := err == nil; got != tt.ok {
-				t.Errorf("Verify: got %v, want ok %v", err, tt.ok)
+	for _, checked := range []bool{false, true} {
+		if checked {
+			if err := c.Check(); err != nil {
+				t.Fatal(err)
 			}
-			if err != nil && !errors.Is(err, shares.ErrBadShare) {
-				t.Errorf("Verify: got %v, want it to wrap ErrBadShare", err)
-			}
-			err = c.VerifyBatch([]shares.Share{ss[0], tt.s, ss[2]})
-			if got := err == nil; got != tt.ok {
-				t.Errorf("VerifyBatch: got %v, want ok %v", err, tt.ok)
-			}
-			if err != nil && !errors.Is(err, shares.ErrBadShare) {
-				t.Errorf("VerifyBatch: got %v, want it to wrap ErrBadShare", err)
-			}
-		})
+		}
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/checked=%v", tt.name, checked), func(t *testing.T) {
+				verifyCase(t, c, ss, tt.s, tt.ok)
+			})
+		}
+	}
+}
+
+func verifyCase(t *testing.T, c *shares.Commitments, ss []shares.Share, s shares.Share, ok bool) {
+	t.Helper()
+	err := c.Verify(s)
+	if got := err == nil; got != ok {
+		t.Errorf("Verify: got %v, want ok %v", err, ok)
+	}
+	if err != nil && !errors.Is(err, shares.ErrBadShare) {
+		t.Errorf("Verify: got %v, want it to wrap ErrBadShare", err)
+	}
+	err = c.VerifyBatch([]shares.Share{ss[0], s, ss[2]})
+	if got := err == nil; got != ok {
+		t.Errorf("VerifyBatch: got %v, want ok %v", err, ok)
+	}
+	if err != nil && !errors.Is(err, shares.ErrBadShare) {
+		t.Errorf("VerifyBatch: got %v, want it to wrap ErrBadShare", err)
 	}
 }
 
