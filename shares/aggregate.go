@@ -210,9 +210,10 @@ func (a *Aggregate) UnmarshalBinary(b []byte) error {
 // commitments of the shares a covers. It returns nil or an error wrapping
 // ErrBadShare (malformed, out of range, or not matching).
 //
-// Its cost is one base multiplication plus: nothing for the whole set
-// [0, N) (compared with X); O(len(a.Ranges)) point additions once Check
-// has run; otherwise one point decoding (about 6 µs) per covered share.
+// The sum over the whole set [0, N) is compared with X, which Check proves
+// equal to Σ C_i. Its cost is one base multiplication plus: nothing more
+// for the whole set; O(len(a.Ranges)) point additions once Check has run;
+// otherwise one point decoding (about 6 µs) per covered share.
 func (c *Commitments) VerifyAggregate(a Aggregate) error {
 	if err := checkRanges(a.Ranges); err != nil {
 		return fmt.Errorf("%w: %w", err, ErrBadShare)

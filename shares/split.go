@@ -72,7 +72,7 @@ func Split(rand io.Reader, n int) (secret [ScalarSize]byte, shares []Share, c *C
 // baseMultEncode returns the encoding of s·G.
 func baseMultEncode(s *edwards25519.Scalar) [PointSize]byte {
 	var out [PointSize]byte
-	ristretto255.NewIdentityElement().ScalarBaseMult(ristrettoScalar(s)).Encode(out[:0])
+	copy(out[:], ristretto255.NewIdentityElement().ScalarBaseMult(ristrettoScalar(s)).Bytes())
 	return out
 }
 

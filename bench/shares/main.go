@@ -149,7 +149,7 @@ func measure(n int, name string, step func() error) error {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	if err := step(); err != nil {
-		return fmt.Errorf("N=%d, %s: %w", n, name, err)
+		return fmt.Errorf("%s for %d shares: %w", name, n, err)
 	}
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&after)
