@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/shardcast/shardcast/internal/repo"
+)
+
+// repoPath returns the repo directory from --repo, $SHARDCAST_PATH or the
+// default.
+func (e *env) repoPath() (string, error) {
+	if e.repoDir != "" {
+		return e.repoDir, nil
+	}
+	return repo.DefaultDir()
+}
+
+// client talks to a running daemon's HTTP API.
+type client struct {
+	base string
+	http *http.Client
+}
+
+// client finds the daemon: --api, else the address the daemon recorded in
+// the repo, else the repo config's.
+func (e *env) client() (*client, error) {
+	addr := e.apiAddr
+	if addr == "" {
+		dir, err := e.repoPath()
+		if err != nil {
+			return nil, err
+		}
+		addr, err = repo.APIAddr(dir)
+		if err != nil {
+			return nil, err
+		}
+		if addr == "" {
+			r, err := repo.Open(dir)
+			if err != nil {
+				return nil, err
+			}
+			addr = r.Config.API
+		}
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, usageError{fmt.Errorf("bad API address %q: want HOST:PORT", addr)}
+	}
+	return &client{base: "http://" + addr, http: &http.Client{}}, nil
+}
+
+// do sends a request and returns the response when its status is 2xx, or
+// the API's error otherwise.
+func (c *client) do(ctx context.Context, method, path string, body io.Reader, size int64) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.ContentLength = size
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, fmt.Errorf("cannot reach the daemon at %s (is `shardcast daemon` running?)", strings.TrimPrefix(c.base, "http://"))
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			return nil, errors.New(e.Error)
+		}
+		return nil, fmt.Errorf("daemon answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))
+	}
+	return resp, nil
+}
+
+// call sends in as JSON (nil for none) and decodes the JSON answer into out.
+func (c *client) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	size := int64(0)
+	if in != nil {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body, size = bytes.NewReader(raw), int64(len(raw))
+	}
+	resp, err := c.do(ctx, method, path, body, size)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decoding the daemon's answer to %s: %w", path, err)
+	}
+	return nil
+}
+
+// printJSON writes v as indented JSON on stdout.
+func (e *env) printJSON(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/node"
+)
+
+type daemonOptions struct {
+	listen    []string
+	api       string
+	bootstrap []string
+	offline   bool
+	logLevel  string
+}
+
+func newDaemonCmd(e *env) *cobra.Command {
+	var o daemonOptions
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the node (libp2p, API, gateway) until interrupted",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.api == "" {
+				o.api = e.apiAddr
+			}
+			return runDaemon(cmd.Context(), e, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr (repeatable; default from the repo config)")
+	// --api is also a global flag; the daemon reads it there.
+	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "peer multiaddr with /p2p/ID to dial at start (repeatable)")
+	f.BoolVar(&o.offline, "offline", false, "run without any network")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	dir, err := e.repoPath()
+	if err != nil {
+		return err
+	}
+	r, err := repo.Open(dir)
+	if err != nil {
+		return err
+	}
+	lock, err := r.Lock()
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	n, err := node.New(ctx, r, node.Options{Listen: o.listen, Bootstrap: o.bootstrap, Offline: o.offline, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	api := o.api
+	if api == "" {
+		api = r.Config.API
+	}
+	ln, err := n.ListenAPI(api)
+	if err != nil {
+		return err
+	}
+	if err := r.SetAPIAddr(ln.Addr().String()); err != nil {
+		ln.Close()
+		return err
+	}
+	defer r.ClearAPIAddr()
+	fmt.Fprintf(e.stderr, "peer %s\n", n.ID())
+	for _, a := range n.Addrs() {
+		fmt.Fprintf(e.stderr, "listening on %s\n", a)
+	}
+	fmt.Fprintf(e.stderr, "API and gateway on http://%s/\n", ln.Addr())
+	fmt.Fprintln(e.stdout, "daemon is ready")
+	err = n.ServeAPI(ctx, ln)
+	fmt.Fprintln(e.stderr, "daemon stopped")
+	return err
+}

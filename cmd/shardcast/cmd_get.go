@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/spf13/cobra"
+
+	"github.com/shardcast/shardcast/internal/progress"
+)
+
+type getOptions struct {
+	out     string
+	timeout time.Duration
+	asJSON  bool
+}
+
+func newGetCmd(e *env) *cobra.Command {
+	var o getOptions
+	cmd := &cobra.Command{
+		Use:   "get CID",
+		Short: "Fetch a file from the network (to stdout, or -o FILE)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.get(cmd.Context(), args[0], o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.out, "output", "o", "-", "write to FILE instead of stdout")
+	f.DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: never)")
+	f.BoolVar(&o.asJSON, "json", false, "print JSON about the file written with -o (and no progress)")
+	return cmd
+}
+
+func newCatCmd(e *env) *cobra.Command {
+	var o getOptions
+	cmd := &cobra.Command{
+		Use:   "cat CID",
+		Short: "Write a file's bytes to stdout",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.out = "-"
+			o.asJSON = true // no progress bar
+			return e.get(cmd.Context(), args[0], o)
+		},
+	}
+	cmd.Flags().DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: never)")
+	return cmd
+}
+
+func (e *env) get(ctx context.Context, arg string, o getOptions) (err error) {
+	c, err := cid.Decode(arg)
+	if err != nil {
+		return fmt.Errorf("%q is not a CID: %w", arg, err)
+	}
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	resp, err := cl.do(ctx, "GET", "/ipfs/"+c.String(), nil, 0)
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return fmt.Errorf("fetching %s: timed out after %s", c, o.timeout)
+		}
+		return fmt.Errorf("fetching %s: %w", c, err)
+	}
+	defer resp.Body.Close()
+
+	var w io.Writer = e.stdout
+	var tmp *os.File
+	if o.out != "-" {
+		// Write beside the target and rename at the end, so a failed get
+		// leaves nothing behind.
+		tmp, err = os.CreateTemp(filepath.Dir(o.out), "."+filepath.Base(o.out)+".part*")
+		if err != nil {
+			return fmt.Errorf("creating %w", err)
+		}
+		defer func() {
+			if err != nil {
+				tmp.Close()
+				os.Remove(tmp.Name())
+			}
+		}()
+		w = tmp
+	}
+	bar := progress.New(stderrFile(e), "get", resp.ContentLength, !o.asJSON)
+	n, err := io.Copy(bar.Writer(w), resp.Body)
+	bar.Done()
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
+	}
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return fmt.Errorf("fetching %s: timed out after %s", c, o.timeout)
+		}
+		return fmt.Errorf("fetching %s: %w", c, err)
+	}
+	if tmp != nil {
+		if err = tmp.Sync(); err != nil {
+			return fmt.Errorf("writing %s: %w", o.out, err)
+		}
+		if err = tmp.Close(); err != nil {
+			return fmt.Errorf("writing %s: %w", o.out, err)
+		}
+		if err = os.Rename(tmp.Name(), o.out); err != nil {
+			return fmt.Errorf("writing %s: %w", o.out, err)
+		}
+		if o.asJSON {
+			return e.printJSON(map[string]any{"cid": c.String(), "size": n, "file": o.out})
+		}
+	}
+	return nil
+}
+
+func decodeJSON(r io.Reader, v any) error {
+	if err := json.NewDecoder(r).Decode(v); err != nil {
+		return fmt.Errorf("decoding the daemon's answer: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/gateway"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/shardcast/shardcast/content"
+)
+
+// Backend is what the HTTP side needs of a node.
+type Backend interface {
+	ID() peer.ID
+	Addrs() []string
+	Peers() []peer.ID
+	Connect(ctx context.Context, addr string) (peer.ID, error)
+	Add(ctx context.Context, r io.Reader) (cid.Cid, int64, error)
+	Open(ctx context.Context, c cid.Cid) (*content.File, error)
+	Fetched(c cid.Cid)
+	BlockService() blockservice.BlockService
+}
+
+// Server serves the API and gateway for one node.
+type Server struct {
+	b       Backend
+	log     *slog.Logger
+	gateway http.Handler
+	mux     *http.ServeMux
+	// APIAddr is reported by /api/v1/id.
+	APIAddr string
+}
+
+// New returns a Server for b.
+func New(b Backend, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	backend, err := gateway.NewBlocksBackend(b.BlockService())
+	if err != nil {
+		return nil, fmt.Errorf("starting gateway: %w", err)
+	}
+	s := &Server{
+		b:       b,
+		log:     log,
+		gateway: gateway.NewHandler(gateway.Config{DeserializedResponses: true}, backend),
+		mux:     http.NewServeMux(),
+	}
+	s.mux.HandleFunc("GET /api/v1/id", s.handleID)
+	s.mux.HandleFunc("GET /api/v1/peers", s.handlePeers)
+	s.mux.HandleFunc("POST /api/v1/connect", s.handleConnect)
+	s.mux.HandleFunc("POST /api/v1/add", s.handleAdd)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
+	})
+	s.mux.HandleFunc("/ipfs/", s.handleIPFS)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// IDResponse is the body of GET /api/v1/id.
+type IDResponse struct {
+	ID        string   `json:"id"`
+	Addresses []string `json:"addresses"`
+	API       string   `json:"api"`
+}
+
+func (s *Server) handleID(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, IDResponse{ID: s.b.ID().String(), Addresses: s.b.Addrs(), API: s.APIAddr})
+}
+
+func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {
+	peers := []string{}
+	for _, p := range s.b.Peers() {
+		peers = append(peers, p.String())
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"peers": peers})
+}
+
+// ConnectRequest is the body of POST /api/v1/connect.
+type ConnectRequest struct {
+	Addr string `json:"addr"`
+}
+
+func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
+	var req ConnectRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("decoding request: %w", err))
+		return
+	}
+	id, err := s.b.Connect(r.Context(), req.Addr)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"peer": id.String()})
+}
+
+// AddResponse is the body answering POST /api/v1/add.
+type AddResponse struct {
+	CID  string `json:"cid"`
+	Size int64  `json:"size"`
+}
+
+func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
+	c, n, err := s.b.Add(r.Context(), r.Body)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Errorf("adding: %w", err))
+		return
+	}
+	if r.ContentLength >= 0 && n != r.ContentLength {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("adding: got %d of %d bytes", n, r.ContentLength))
+		return
+	}
+	s.log.Info("added", "cid", c, "bytes", n)
+	writeJSON(w, http.StatusOK, AddResponse{CID: c.String(), Size: n})
+}
+
+// ErrorResponse is the body of every API error.
+type ErrorResponse struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, ErrorResponse{Error: err.Error()})
+}
+
+// statusOf maps a fetch error to an HTTP status.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, content.ErrNotFile):
+		return http.StatusBadRequest
+	}
+	return http.StatusBadGateway
+}
+
+var noModTime = time.Time{}

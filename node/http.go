@@ -1,0 +1,45 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/shardcast/shardcast/httpapi"
+)
+
+// ListenAPI opens the API listener on addr (HOST:PORT; port 0 picks one).
+func (n *Node) ListenAPI(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for the API on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// ServeAPI serves the HTTP API and gateway on ln until ctx is done.
+func (n *Node) ServeAPI(ctx context.Context, ln net.Listener) error {
+	h, err := httpapi.New(n, n.log)
+	if err != nil {
+		return err
+	}
+	h.APIAddr = ln.Addr().String()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving the API: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	srv.Close()
+	return nil
+}

@@ -1,0 +1,274 @@
+// Package node wires one shardcast peer together: the libp2p host (TCP and
+// QUIC), the Kademlia DHT, bitswap client and server, the block store, the
+// providing of what the peer holds, and the HTTP API and gateway.
+//
+// It is the only package that knows about all the others. A Node is made by
+// New from an opened repo and runs until Close; Serve runs its HTTP side.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ipfs/boxo/bitswap"
+	"github.com/ipfs/boxo/bitswap/network/bsnet"
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/shardcast/shardcast/content"
+	"github.com/shardcast/shardcast/internal/repo"
+)
+
+// Options configure a Node. The zero value runs online with the repo's
+// config.
+type Options struct {
+	// Listen overrides the repo's libp2p listen addresses when not empty.
+	Listen []string
+	// Bootstrap adds peers to dial at start, beside the repo's.
+	Bootstrap []string
+	// Offline runs without any network: no host, no DHT, no bitswap. Only
+	// blocks in the local store can be read.
+	Offline bool
+	// Logger receives the node's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Node is a running peer.
+type Node struct {
+	repo   *repo.Repo
+	store  *content.Store
+	log    *slog.Logger
+	host   host.Host // nil when offline
+	dht    *dht.IpfsDHT
+	bswap  *bitswap.Bitswap
+	blocks blockservice.BlockService
+	prov   *provider
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New starts a node on an opened (and locked) repo.
+func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	store, err := content.OpenStore(r.Path(repo.BlocksDir))
+	if err != nil {
+		return nil, err
+	}
+	nctx, cancel := context.WithCancel(context.Background())
+	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if opts.Offline {
+		n.blocks = blockservice.New(store.Blocks, nil)
+		n.prov = newProvider(n, nil)
+		return n, nil
+	}
+	listen := r.Config.Listen
+	if len(opts.Listen) > 0 {
+		listen = opts.Listen
+	}
+	boot, err := parsePeers(append(append([]string{}, r.Config.Bootstrap...), opts.Bootstrap...))
+	if err != nil {
+		return nil, err
+	}
+	cm, err := connmgr.NewConnManager(100, 400)
+	if err != nil {
+		return nil, fmt.Errorf("connection manager: %w", err)
+	}
+	n.host, err = libp2p.New(
+		libp2p.Identity(r.Key),
+		libp2p.ListenAddrStrings(listen...),
+		libp2p.ConnectionManager(cm),
+		libp2p.DefaultTransports,
+		libp2p.DefaultMuxers,
+		libp2p.DefaultSecurity,
+	)
+	if err != nil {
+		return nil, fmt.Errorf("starting libp2p host on %v: %w", listen, err)
+	}
+	n.dht, err = dht.New(n.host, dht.Mode(dht.ModeServer), dht.BootstrapPeers(boot...))
+	if err != nil {
+		return nil, fmt.Errorf("starting DHT: %w", err)
+	}
+	n.bswap = bitswap.New(n.ctx, bsnet.NewFromIpfsHost(n.host), n.dht, store.Blocks,
+		bitswap.SetSendDontHaves(true),
+		// The default of 1 MiB holds one of our leaves at a time per peer:
+		// a reader with a window of 32 would wait on each block in turn.
+		bitswap.MaxOutstandingBytesPerPeer(64<<20),
+		bitswap.EngineTaskWorkerCount(8),
+		bitswap.TaskWorkerCount(8),
+		bitswap.WithTargetMessageSize(2<<20),
+		bitswap.ProviderSearchDelay(200*time.Millisecond),
+	)
+	n.blocks = blockservice.New(store.Blocks, n.bswap)
+	n.prov = newProvider(n, n.dht)
+	n.wg.Add(2)
+	go func() { defer n.wg.Done(); n.bootstrapLoop(boot) }()
+	go func() { defer n.wg.Done(); n.prov.run(n.ctx) }()
+	return n, nil
+}
+
+func parsePeers(addrs []string) ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, s := range addrs {
+		m, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap address %q: %w", s, err)
+		}
+		ai, err := peer.AddrInfoFromP2pAddr(m)
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap address %q (it needs a /p2p/ peer ID): %w", s, err)
+		}
+		out = append(out, *ai)
+	}
+	return out, nil
+}
+
+// bootstrapLoop keeps the bootstrap peers connected: dialled at once, then
+// again whenever the connection is lost, and refreshes the DHT once a peer is
+// in its table.
+func (n *Node) bootstrapLoop(boot []peer.AddrInfo) {
+	if len(boot) == 0 {
+		return
+	}
+	refreshed := false
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		for _, ai := range boot {
+			if len(n.host.Network().ConnsToPeer(ai.ID)) > 0 {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+			if err := n.host.Connect(ctx, ai); err != nil {
+				n.log.Debug("bootstrap dial failed", "peer", ai.ID, "err", err)
+			} else {
+				n.log.Info("connected to bootstrap peer", "peer", ai.ID)
+			}
+			cancel()
+		}
+		if !refreshed && n.dht.RoutingTable().Size() > 0 {
+			refreshed = true
+			go func() { <-n.dht.RefreshRoutingTable() }()
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ID returns the peer ID.
+func (n *Node) ID() peer.ID {
+	id, _ := peer.IDFromPrivateKey(n.repo.Key)
+	return id
+}
+
+// Addrs returns the peer's listen addresses, each with /p2p/ID appended.
+func (n *Node) Addrs() []string {
+	if n.host == nil {
+		return []string{}
+	}
+	suffix := "/p2p/" + n.ID().String()
+	var out []string
+	for _, a := range n.host.Addrs() {
+		out = append(out, a.String()+suffix)
+	}
+	return out
+}
+
+// Peers returns the connected peers.
+func (n *Node) Peers() []peer.ID {
+	if n.host == nil {
+		return nil
+	}
+	return n.host.Network().Peers()
+}
+
+// ErrOffline is returned for network operations on an offline node.
+var ErrOffline = errors.New("node is offline")
+
+// Connect dials the peer at a multiaddr that ends in /p2p/ID.
+func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
+	if n.host == nil {
+		return "", ErrOffline
+	}
+	m, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		return "", fmt.Errorf("bad multiaddr %q: %w", addr, err)
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(m)
+	if err != nil {
+		return "", fmt.Errorf("multiaddr %q has no /p2p/ peer ID: %w", addr, err)
+	}
+	if err := n.host.Connect(ctx, *ai); err != nil {
+		return "", fmt.Errorf("connecting to %s: %w", ai.ID, err)
+	}
+	return ai.ID, nil
+}
+
+// Add imports r as a UnixFS file and announces it.
+func (n *Node) Add(ctx context.Context, r io.Reader) (cid.Cid, int64, error) {
+	c, size, err := content.Import(ctx, n.store.Blocks, r)
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	if err := n.prov.add(c); err != nil {
+		n.log.Warn("recording root to announce", "cid", c, "err", err)
+	}
+	return c, size, nil
+}
+
+// Open opens a file for reading from the local store and the network. The
+// file's fetches share one bitswap session and are bounded by ctx.
+func (n *Node) Open(ctx context.Context, c cid.Cid) (*content.File, error) {
+	return content.Open(ctx, blockservice.NewSession(ctx, n.blocks), c)
+}
+
+// Fetched records that the whole file c is now held locally, so the node
+// announces it as a provider.
+func (n *Node) Fetched(c cid.Cid) {
+	if err := n.prov.add(c); err != nil {
+		n.log.Warn("recording root to announce", "cid", c, "err", err)
+	}
+}
+
+// BlockService returns the node's block service (local store + bitswap).
+func (n *Node) BlockService() blockservice.BlockService { return n.blocks }
+
+// Close stops the node.
+func (n *Node) Close() error {
+	n.cancel()
+	var errs []error
+	if n.bswap != nil {
+		errs = append(errs, n.bswap.Close())
+	}
+	if n.dht != nil {
+		errs = append(errs, n.dht.Close())
+	}
+	if n.host != nil {
+		errs = append(errs, n.host.Close())
+	}
+	n.wg.Wait()
+	errs = append(errs, n.store.Close())
+	return errors.Join(errs...)
+}
