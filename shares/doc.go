@@ -101,7 +101,7 @@
 // On one core (GOMAXPROCS=1) per share: Split about 19 µs, Verify about
 // 24 µs (20 µs after Check), VerifyBatch about 20 µs, Check about 6 µs,
 // Combine about 0.1 µs. For N = 10^6: split and commit about 19 s and
-// 100 MiB peak; Check plus Combine about 7 s and 160 MiB. Split, Check and
+// 100 MiB peak; Check plus Combine about 6–7 s and 160 MiB. Split, Check and
 // VerifyBatch spread their work over GOMAXPROCS goroutines; their results
 // do not depend on it.
 package shares
