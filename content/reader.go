@@ -24,6 +24,8 @@ type Reader struct {
 	end    int64 // the reader stops here
 	limit  int64 // bytes asked for at NewReader; -1 for "to the end"
 
+	hintStart, hintEnd int64 // see Hint
+
 	cancel context.CancelFunc // of the running pipeline, nil if none
 	out    chan chunk
 	cur    []byte // data received but not yet returned
@@ -49,6 +51,17 @@ func (r *Reader) setEnd() {
 	if r.limit >= 0 && r.pos+r.limit < r.end {
 		r.end = r.pos + r.limit
 	}
+	if r.hintEnd > 0 && r.pos == r.hintStart && r.hintEnd < r.end {
+		r.end = r.hintEnd
+	}
+}
+
+// Hint tells the Reader that a read starting at start will stop at end, so a
+// pipeline started there fetches nothing beyond it. An HTTP Range request
+// knows this before http.ServeContent seeks and reads.
+func (r *Reader) Hint(start, end int64) {
+	r.hintStart, r.hintEnd = start, end
+	r.setEnd()
 }
 
 // Read implements io.Reader.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/ipfs/go-cid"
@@ -37,6 +38,9 @@ func (s *Server) handleIPFS(w http.ResponseWriter, r *http.Request) {
 	}
 	rd := f.NewReader(r.Context(), 0, -1)
 	defer rd.Close()
+	if start, end, ok := singleRange(r.Header.Get("Range"), f.Size()); ok {
+		rd.Hint(start, end)
+	}
 	h := w.Header()
 	h.Set("Etag", `"`+c.String()+`"`)
 	h.Set("Cache-Control", "public, max-age=29030400, immutable")
@@ -71,4 +75,37 @@ func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
 	n, err := io.Copy(c.w, r)
 	c.n += n
 	return n, err
+}
+
+// singleRange parses a Range header naming one range and returns the byte
+// interval [start, end) it asks of a file of the given size. It is only a
+// hint for prefetching; http.ServeContent does the real parsing.
+func singleRange(h string, size int64) (start, end int64, ok bool) {
+	spec, found := strings.CutPrefix(h, "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false
+	}
+	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, 0, false
+	}
+	if a == "" { // suffix: the last b bytes
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return 0, 0, false
+		}
+		return max(0, size-n), size, true
+	}
+	s, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || s < 0 || s >= size {
+		return 0, 0, false
+	}
+	if b == "" {
+		return s, size, true
+	}
+	e, err := strconv.ParseInt(b, 10, 64)
+	if err != nil || e < s {
+		return 0, 0, false
+	}
+	return s, min(size, e+1), true
 }

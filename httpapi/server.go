@@ -27,6 +27,7 @@ type Backend interface {
 	Add(ctx context.Context, r io.Reader) (cid.Cid, int64, error)
 	Open(ctx context.Context, c cid.Cid) (*content.File, error)
 	Fetched(c cid.Cid)
+	FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.ID, error)
 	BlockService() blockservice.BlockService
 }
 
@@ -59,6 +60,7 @@ func New(b Backend, log *slog.Logger) (*Server, error) {
 	s.mux.HandleFunc("GET /api/v1/peers", s.handlePeers)
 	s.mux.HandleFunc("POST /api/v1/connect", s.handleConnect)
 	s.mux.HandleFunc("POST /api/v1/add", s.handleAdd)
+	s.mux.HandleFunc("GET /api/v1/providers/{cid}", s.handleProviders)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})
@@ -125,6 +127,26 @@ func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("added", "cid", c, "bytes", n)
 	writeJSON(w, http.StatusOK, AddResponse{CID: c.String(), Size: n})
+}
+
+func (s *Server) handleProviders(w http.ResponseWriter, r *http.Request) {
+	c, err := cid.Decode(r.PathValue("cid"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("bad CID %q: %w", r.PathValue("cid"), err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	ids, err := s.b.FindProviders(ctx, c, 20)
+	if err != nil {
+		writeError(w, statusOf(err), fmt.Errorf("finding providers of %s: %w", c, err))
+		return
+	}
+	out := []string{}
+	for _, id := range ids {
+		out = append(out, id.String())
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"providers": out})
 }
 
 // ErrorResponse is the body of every API error.

@@ -252,6 +252,21 @@ func (n *Node) Fetched(c cid.Cid) {
 	}
 }
 
+// FindProviders asks the DHT for up to max peers that provide c.
+func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.ID, error) {
+	if n.dht == nil {
+		return nil, ErrOffline
+	}
+	var out []peer.ID
+	for ai := range n.dht.FindProvidersAsync(ctx, c, max) {
+		out = append(out, ai.ID)
+	}
+	if len(out) == 0 && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return out, nil
+}
+
 // BlockService returns the node's block service (local store + bitswap).
 func (n *Node) BlockService() blockservice.BlockService { return n.blocks }
 

@@ -90,6 +90,7 @@ func newRoot(e *env) *cobra.Command {
 		newAddCmd(e),
 		newGetCmd(e),
 		newCatCmd(e),
+		newProvidersCmd(e),
 	)
 	return root
 }
