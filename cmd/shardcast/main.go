@@ -46,12 +46,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
-	fmt.Fprintf(stderr, "shardcast: error: %s\n", msg)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(stderr, "Run 'shardcast help' for usage.\n")
+		fmt.Fprintf(stderr, "shardcast: error: %s (see shardcast help)\n", msg)
 		return 2
 	}
+	fmt.Fprintf(stderr, "shardcast: error: %s\n", msg)
 	return 1
 }
 

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"shardcast": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI as a user would, through testdata/script/*.txtar.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("HOME", e.WorkDir)
+			return nil
+		},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"exits":   cmdExits,
+			"waitapi": cmdWaitAPI,
+			"oneline": cmdOneLine,
+		},
+	})
+}
+
+// exits N CMD ARGS... runs a command and checks its exit status.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad status %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// oneline checks that the last command's stderr is exactly one line.
+func cmdOneLine(ts *testscript.TestScript, neg bool, args []string) {
+	s := ts.ReadFile("stderr")
+	if n := strings.Count(s, "\n"); n != 1 || !strings.HasSuffix(s, "\n") {
+		ts.Fatalf("stderr has %d lines, want exactly one: %q", n, s)
+	}
+}
+
+// waitapi REPO waits until the daemon of REPO records its API address and
+// answers on it.
+func cmdWaitAPI(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitapi REPO")
+	}
+	file := filepath.Join(ts.MkAbs(args[0]), "api")
+	deadline := time.Now().Add(60 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		raw, err := os.ReadFile(file)
+		if err == nil {
+			resp, err := http.Get("http://" + strings.TrimSpace(string(raw)) + "/api/v1/id")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return
+				}
+				err = fmt.Errorf("status %s", resp.Status)
+			}
+			last = err
+		} else {
+			last = err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("daemon of %s not answering after 60s: %v", args[0], last)
+}
