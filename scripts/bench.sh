@@ -92,6 +92,8 @@ cpu() { awk -v t="$TICK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }'
 timed() {
 	local var=$1 out=$2 t0 t1 st
 	shift 2
+	# Write back what earlier steps left dirty, so no step pays for another's.
+	sync
 	local c0 c1
 	# $$ is this shell, which reaps COMMAND: its children's CPU grows by COMMAND's.
 	c0=$(awk '{ printf "%d", ($16 + $17) }' "/proc/$$/stat")
@@ -129,6 +131,7 @@ mkdir -p "$WORK/data"
 FILE="$WORK/data/file.bin"
 head -c "$SIZE" /dev/urandom >"$FILE" || die "writing the test file failed"
 SUM=$(sha256sum <"$FILE" | cut -d' ' -f1) # also warms the page cache
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 
 # checksum NAME COMMAND...: the bytes COMMAND prints must be the file's.
 checksum() {
@@ -296,6 +299,7 @@ echo "shardcast transfer benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "command:  $CMDLINE"
 echo "machine:  $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(go version | cut -d' ' -f3-4)"
 echo "versions: shardcast $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), Kubo $("$IPFS" version --number)"
+echo "load:     1-minute load average $LOAD0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end (on $(nproc) cores)"
 echo "file:     $SIZE_MIB MiB random; MB = 10^6 bytes; shardcast CID $SC_CID; Kubo CID $KUBO_CID"
 echo
 printf '%-28s %-14s %-24s %s\n' what shardcast anchor ratio
