@@ -1,0 +1,291 @@
+package pay
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// The test rail's ledger is one SQLite file in WAL mode with
+// synchronous=FULL, so a commit is on disk (the WAL fsync'd) when it
+// returns. All writes go through one goroutine that groups the operations
+// queued at the moment into one transaction, each inside its own
+// SAVEPOINT so that one failing leaves the others intact: one fsync then
+// commits many payments, which is what lets a rail sustain hundreds of
+// claims a second on a disk that does a few thousand fsyncs a second.
+// Reads use a separate pool of read-only connections and never wait for
+// the writer.
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+) STRICT;
+-- One wallet per currency. initial is what it started with; the ledger
+-- invariant (Check) is balance = initial - payments + refunds + settled.
+CREATE TABLE IF NOT EXISTS wallets (
+	currency TEXT PRIMARY KEY,
+	initial  INTEGER NOT NULL,
+	balance  INTEGER NOT NULL CHECK (balance >= 0)
+) STRICT;
+-- Invoices this rail issued (payee side). state is a Status; Expired is
+-- stored only once a refund voucher was issued for an expired invoice.
+CREATE TABLE IF NOT EXISTS invoices (
+	id           TEXT PRIMARY KEY,
+	digest       BLOB NOT NULL UNIQUE, -- SHA-256 of request
+	request      BLOB NOT NULL,        -- the signed binary request
+	amount       INTEGER NOT NULL,
+	currency     TEXT NOT NULL,
+	expires      INTEGER NOT NULL,     -- Unix nanoseconds
+	hold         INTEGER NOT NULL,
+	payment_hash BLOB NOT NULL,
+	state        INTEGER NOT NULL,
+	proof        BLOB,                 -- the claimed proof of payment
+	payer        BLOB,                 -- its payer's public key
+	preimage     BLOB,
+	updated      INTEGER NOT NULL
+) STRICT;
+-- Payments this rail made (payer side), one per request.
+CREATE TABLE IF NOT EXISTS payments (
+	digest     BLOB PRIMARY KEY,       -- SHA-256 of the request paid
+	invoice_id TEXT NOT NULL,
+	payee      BLOB NOT NULL,
+	amount     INTEGER NOT NULL,
+	currency   TEXT NOT NULL,
+	request    BLOB NOT NULL,
+	proof      BLOB NOT NULL,
+	paid       INTEGER NOT NULL,       -- Unix nanoseconds
+	refunded   INTEGER NOT NULL DEFAULT 0,
+	voucher    BLOB
+) STRICT;
+`
+
+// maxBatch bounds how many operations share one transaction.
+const maxBatch = 128
+
+var errClosed = errors.New("pay: test rail is closed")
+
+type store struct {
+	w, r *sql.DB // one writing connection; a pool of read-only ones
+	ops  chan *op
+	quit chan struct{}
+	done chan struct{}
+	// onCommit is called with the invoice ID of every committed operation
+	// that names one.
+	onCommit  func(id string)
+	closeOnce sync.Once
+}
+
+// An op is one unit of work for the writer: fn runs inside a savepoint
+// and either all of what it wrote commits or none of it.
+type op struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	wake string // invoice to notify waiters of once committed
+	err  error
+	done chan struct{}
+}
+
+func openStore(path string) (*store, error) {
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("pay: opening %q: path must not contain ? or #", path)
+	}
+	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("pay: opening %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("pay: creating ledger in %s: %w", path, err)
+	}
+	var mode string
+	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("pay: opening %s: journal mode %q, want wal: %v", path, mode, err)
+	}
+	r, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("pay: opening %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &store{w: w, r: r, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
+	return s, nil
+}
+
+func (s *store) start(onCommit func(string)) {
+	s.onCommit = onCommit
+	go s.run()
+}
+
+func (s *store) close() error {
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.done
+	})
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// write runs fn in the writer and returns once its effects are durable,
+// or with the error that undid them. If ctx ends before the writer takes
+// the operation, nothing runs; once taken, write waits for the outcome
+// whatever ctx does, so that a nil error always means committed.
+func (s *store) write(ctx context.Context, wake string, fn func(tx *sql.Tx) error) error {
+	o := &op{ctx: ctx, fn: fn, wake: wake, done: make(chan struct{})}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.quit:
+		return errClosed
+	}
+	<-o.done
+	return o.err
+}
+
+func (s *store) run() {
+	defer close(s.done)
+	batch := make([]*op, 0, maxBatch)
+	for {
+		select {
+		case o := <-s.ops:
+			batch = append(batch[:0], o)
+		case <-s.quit:
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+		for _, o := range batch {
+			if o.err == nil && o.wake != "" && s.onCommit != nil {
+				s.onCommit(o.wake)
+			}
+			close(o.done)
+		}
+	}
+}
+
+// commit runs a batch in one transaction. An operation's own error rolls
+// back to its savepoint; an error of the transaction itself (savepoint,
+// commit: a full disk, an I/O error) fails every operation in the batch.
+func (s *store) commit(batch []*op) {
+	fail := func(err error) {
+		for _, o := range batch {
+			if o.err == nil {
+				o.err = err
+			}
+		}
+	}
+	tx, err := s.w.Begin()
+	if err != nil {
+		fail(fmt.Errorf("pay: beginning transaction: %w", err))
+		return
+	}
+	for _, o := range batch {
+		if o.err = o.ctx.Err(); o.err != nil {
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("pay: opening savepoint: %w", err))
+			return
+		}
+		var err error
+		if o.err = o.fn(tx); o.err != nil {
+			_, err = tx.Exec("ROLLBACK TO op")
+		}
+		if err == nil {
+			_, err = tx.Exec("RELEASE op")
+		}
+		if err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("pay: closing savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		// An op that failed on its own keeps its error; the rest did
+		// not commit.
+		fail(fmt.Errorf("pay: committing: %w", err))
+	}
+}
+
+// adjust adds delta to the wallet of currency, creating it with initial
+// if it does not exist. A debit beyond the balance is ErrInsufficientFunds.
+func adjust(tx *sql.Tx, currency string, delta, initial int64) error {
+	var bal int64
+	err := tx.QueryRow("SELECT balance FROM wallets WHERE currency = ?", currency).Scan(&bal)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		bal = initial
+		if _, err := tx.Exec("INSERT INTO wallets (currency, initial, balance) VALUES (?, ?, ?)", currency, initial, initial); err != nil {
+			return fmt.Errorf("pay: creating %s wallet: %w", currency, err)
+		}
+	case err != nil:
+		return fmt.Errorf("pay: reading %s wallet: %w", currency, err)
+	}
+	if delta < 0 && bal < -delta {
+		return fmt.Errorf("pay: paying %v from %v: %w", Amount{-delta, currency}, Amount{bal, currency}, ErrInsufficientFunds)
+	}
+	if delta > 0 && bal > math.MaxInt64-delta {
+		return fmt.Errorf("pay: crediting %v to %v: wallet would overflow", Amount{delta, currency}, Amount{bal, currency})
+	}
+	if _, err := tx.Exec("UPDATE wallets SET balance = ? WHERE currency = ?", bal+delta, currency); err != nil {
+		return fmt.Errorf("pay: updating %s wallet: %w", currency, err)
+	}
+	return nil
+}
+
+// check verifies the ledger invariant of every wallet: its balance is
+// what it started with, less what it paid, plus what was refunded to it
+// and what its settled invoices brought in.
+func (s *store) check(ctx context.Context, initial int64) error {
+	rows, err := s.r.QueryContext(ctx, `
+		WITH c(currency) AS (
+			SELECT currency FROM wallets UNION SELECT currency FROM payments UNION SELECT currency FROM invoices)
+		SELECT c.currency, w.initial, w.balance,
+			(SELECT coalesce(sum(amount), 0) FROM payments p WHERE p.currency = c.currency),
+			(SELECT coalesce(sum(amount), 0) FROM payments p WHERE p.currency = c.currency AND refunded = 1),
+			(SELECT coalesce(sum(amount), 0) FROM invoices i WHERE i.currency = c.currency AND state = ?)
+		FROM c LEFT JOIN wallets w ON w.currency = c.currency`, int(Settled))
+	if err != nil {
+		return fmt.Errorf("pay: checking ledger: %w", err)
+	}
+	defer rows.Close()
+	var errs []error
+	for rows.Next() {
+		var cur string
+		var init, bal sql.NullInt64
+		var paid, refunded, settled int64
+		if err := rows.Scan(&cur, &init, &bal, &paid, &refunded, &settled); err != nil {
+			return fmt.Errorf("pay: checking ledger: %w", err)
+		}
+		if !init.Valid {
+			init.Int64, bal.Int64 = initial, initial
+		}
+		if want := init.Int64 - paid + refunded + settled; bal.Int64 != want {
+			errs = append(errs, fmt.Errorf("pay: %s wallet holds %v, the ledger says %v (started %v, paid %v, refunded %v, settled %v)",
+				cur, Amount{bal.Int64, cur}, Amount{want, cur}, Amount{init.Int64, cur}, Amount{paid, cur}, Amount{refunded, cur}, Amount{settled, cur}))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pay: checking ledger: %w", err)
+	}
+	return errors.Join(errs...)
+}
