@@ -82,7 +82,16 @@ func (e *env) get(ctx context.Context, arg string, o getOptions) (err error) {
 
 	var w io.Writer = e.stdout
 	var tmp *os.File
-	if o.out != "-" {
+	if st, serr := os.Stat(o.out); o.out != "-" && serr == nil && !st.Mode().IsRegular() {
+		// A device or pipe (say /dev/null) is written in place: renaming a
+		// file over it would replace it.
+		f, err := os.OpenFile(o.out, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("opening %s: %w", o.out, pathErr(err))
+		}
+		defer f.Close()
+		w = f
+	} else if o.out != "-" {
 		// Write beside the target and rename at the end, so a failed get
 		// leaves nothing behind.
 		tmp, err = os.CreateTemp(filepath.Dir(o.out), "."+filepath.Base(o.out)+".part*")
