@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // DefaultWindow is how many bytes of blocks a Reader keeps in flight ahead
@@ -269,6 +270,62 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 			return err
 		}
 		childBase += n.sizes[i]
+	}
+	return nil
+}
+
+// SeqReaderAt is an io.ReaderAt over a File for callers that mostly read in
+// order, such as decryption of a film being played: reads that continue
+// where the last one ended come from one Reader and its window of blocks in
+// flight; a read elsewhere moves the Reader there. Calls are serialised.
+type SeqReaderAt struct {
+	mu  sync.Mutex
+	f   *File
+	ctx context.Context
+	r   *Reader
+}
+
+// SeqReaderAt returns a SeqReaderAt whose fetches are bounded by ctx. Close
+// it to cancel what is in flight.
+func (f *File) SeqReaderAt(ctx context.Context) *SeqReaderAt {
+	return &SeqReaderAt{f: f, ctx: ctx}
+}
+
+// ReadAt implements io.ReaderAt.
+func (s *SeqReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("reading %s: negative offset", s.f.root)
+	}
+	if off >= s.f.size {
+		return 0, io.EOF
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.r == nil {
+		s.r = s.f.NewReader(s.ctx, off, -1)
+	} else if _, err := s.r.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	want := min(int64(len(p)), s.f.size-off)
+	n, err := io.ReadFull(s.r, p[:want])
+	if err != nil {
+		s.r.Close()
+		s.r = nil
+		return n, err
+	}
+	if want < int64(len(p)) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Close cancels the fetches in flight.
+func (s *SeqReaderAt) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.r != nil {
+		s.r.Close()
+		s.r = nil
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
 )
 
@@ -34,15 +35,18 @@ type Backend interface {
 // Server serves the API and gateway for one node.
 type Server struct {
 	b       Backend
+	c       Campaigns
 	log     *slog.Logger
 	gateway http.Handler
 	mux     *http.ServeMux
 	// APIAddr is reported by /api/v1/id.
 	APIAddr string
+	// Stats, when set, reports a campaign's sales from the node's ledger.
+	Stats func(id cid.Cid) (Stats, error)
 }
 
 // New returns a Server for b.
-func New(b Backend, log *slog.Logger) (*Server, error) {
+func New(b Backend, c Campaigns, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -52,6 +56,7 @@ func New(b Backend, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{
 		b:       b,
+		c:       c,
 		log:     log,
 		gateway: gateway.NewHandler(gateway.Config{DeserializedResponses: true}, backend),
 		mux:     http.NewServeMux(),
@@ -61,6 +66,10 @@ func New(b Backend, log *slog.Logger) (*Server, error) {
 	s.mux.HandleFunc("POST /api/v1/connect", s.handleConnect)
 	s.mux.HandleFunc("POST /api/v1/add", s.handleAdd)
 	s.mux.HandleFunc("GET /api/v1/providers/{cid}", s.handleProviders)
+	s.mux.HandleFunc("POST /api/v1/publish", s.handlePublish)
+	s.mux.HandleFunc("GET /api/v1/campaigns", s.handleCampaigns)
+	s.mux.HandleFunc("GET /api/v1/campaigns/{id}", s.handleCampaign)
+	s.mux.HandleFunc("GET /watch/{id}", s.handleWatch)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})
@@ -171,6 +180,8 @@ func statusOf(err error) int {
 		return http.StatusGatewayTimeout
 	case errors.Is(err, content.ErrNotFile):
 		return http.StatusBadRequest
+	case errors.Is(err, catalog.ErrUnknown):
+		return http.StatusNotFound
 	}
 	return http.StatusBadGateway
 }

@@ -22,7 +22,7 @@ func (n *Node) ListenAPI(addr string) (net.Listener, error) {
 
 // ServeAPI serves the HTTP API and gateway on ln until ctx is done.
 func (n *Node) ServeAPI(ctx context.Context, ln net.Listener) error {
-	h, err := httpapi.New(n, n.log)
+	h, err := httpapi.New(n, n, n.log)
 	if err != nil {
 		return err
 	}

@@ -21,11 +21,13 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
 	"github.com/shardcast/shardcast/internal/repo"
 )
@@ -55,6 +57,9 @@ type Node struct {
 	blocks blockservice.BlockService
 	prov   *provider
 
+	catalog *catalog.Catalog
+	gossip  *catalog.Gossip // nil when offline
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -76,6 +81,9 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 			n.Close()
 		}
 	}()
+	if n.catalog, err = catalog.Open(r.Path(catalogDir)); err != nil {
+		return nil, err
+	}
 	if opts.Offline {
 		n.blocks = blockservice.New(store.Blocks, nil)
 		n.prov = newProvider(n, nil)
@@ -120,6 +128,13 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	)
 	n.blocks = blockservice.New(store.Blocks, n.bswap)
 	n.prov = newProvider(n, n.dht)
+	ps, err := pubsub.NewGossipSub(n.ctx, n.host)
+	if err != nil {
+		return nil, fmt.Errorf("starting gossipsub: %w", err)
+	}
+	if n.gossip, err = catalog.StartGossip(n.ctx, n.catalog, n.host, ps, n.log); err != nil {
+		return nil, err
+	}
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.bootstrapLoop(boot) }()
 	go func() { defer n.wg.Done(); n.prov.run(n.ctx) }()

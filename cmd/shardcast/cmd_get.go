@@ -41,8 +41,8 @@ func newGetCmd(e *env) *cobra.Command {
 func newCatCmd(e *env) *cobra.Command {
 	var o getOptions
 	cmd := &cobra.Command{
-		Use:   "cat CID",
-		Short: "Write a file's bytes to stdout",
+		Use:   "cat CAMPAIGN|CID",
+		Short: "Write a campaign's plaintext (when this node can read it) or a file's bytes to stdout",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.out = "-"
@@ -59,6 +59,10 @@ func (e *env) get(ctx context.Context, arg string, o getOptions) (err error) {
 	if err != nil {
 		return fmt.Errorf("%q is not a CID: %w", arg, err)
 	}
+	path := "/ipfs/" + c.String()
+	if c.Prefix().Codec == cid.DagCBOR {
+		path = "/watch/" + c.String() // a campaign ID
+	}
 	cl, err := e.client()
 	if err != nil {
 		return err
@@ -71,7 +75,7 @@ func (e *env) get(ctx context.Context, arg string, o getOptions) (err error) {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	resp, err := cl.do(ctx, "GET", "/ipfs/"+c.String(), nil, 0)
+	resp, err := cl.do(ctx, "GET", path, nil, 0)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			return fmt.Errorf("fetching %s: timed out after %s", c, o.timeout)

@@ -91,6 +91,10 @@ func newRoot(e *env) *cobra.Command {
 		newGetCmd(e),
 		newCatCmd(e),
 		newProvidersCmd(e),
+		newPublishCmd(e),
+		newCampaignsCmd(e),
+		newStatusCmd(e),
+		newWatchCmd(e),
 	)
 	return root
 }

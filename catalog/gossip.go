@@ -1,0 +1,270 @@
+package catalog
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/shardcast/shardcast/campaign"
+)
+
+// Topic is the gossipsub topic of the catalog.
+const Topic = "/shardcast/catalog/1"
+
+// SyncProtocol is the stream protocol two peers use to exchange their whole
+// catalogs when they connect.
+const SyncProtocol protocol.ID = "/shardcast/catalog-sync/1.0.0"
+
+// Limits on what a peer may send. A manifest is at most
+// campaign.MaxManifestSize; a sync carries at most maxSyncEntries of them.
+const (
+	maxMessage     = campaign.MaxManifestSize + 64
+	maxSyncEntries = 100_000
+	syncTimeout    = 30 * time.Second
+	// antiEntropyEvery is how often a node pulls a few peers' catalogs.
+	antiEntropyEvery = 10 * time.Second
+)
+
+// Message kinds, the first byte of every gossip message and sync record.
+const (
+	kindManifest byte = 'M'
+	kindState    byte = 'S' // followed by the campaign ID's length (1 byte), the ID, then the state
+)
+
+// Gossip spreads a Catalog over a libp2p host.
+type Gossip struct {
+	c     *Catalog
+	h     host.Host
+	topic *pubsub.Topic
+	log   *slog.Logger
+}
+
+// StartGossip joins the catalog topic, serves the sync protocol and syncs
+// with every peer that connects, until ctx is done.
+func StartGossip(ctx context.Context, c *Catalog, h host.Host, ps *pubsub.PubSub, log *slog.Logger) (*Gossip, error) {
+	g := &Gossip{c: c, h: h, log: log}
+	err := ps.RegisterTopicValidator(Topic, func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if err := g.accept(m.Data); err != nil {
+			g.log.Debug("rejected catalog message", "from", from, "err", err)
+			return pubsub.ValidationReject
+		}
+		return pubsub.ValidationAccept
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog validator: %w", err)
+	}
+	if g.topic, err = ps.Join(Topic); err != nil {
+		return nil, fmt.Errorf("joining %s: %w", Topic, err)
+	}
+	sub, err := g.topic.Subscribe()
+	if err != nil {
+		return nil, fmt.Errorf("subscribing to %s: %w", Topic, err)
+	}
+	go func() {
+		// Validation already stored what arrives; reading keeps the
+		// subscription's queue from filling.
+		for {
+			if _, err := sub.Next(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	h.SetStreamHandler(SyncProtocol, g.serveSync)
+	h.Network().Notify(&network.NotifyBundle{
+		ConnectedF: func(_ network.Network, conn network.Conn) {
+			go g.syncWith(ctx, conn.RemotePeer())
+		},
+	})
+	events, err := g.topic.EventHandler()
+	if err != nil {
+		return nil, fmt.Errorf("watching %s: %w", Topic, err)
+	}
+	go g.antiEntropy(ctx, events)
+	return g, nil
+}
+
+// antiEntropy pulls the catalog of every peer that joins the topic, and
+// every antiEntropyEvery that of a few connected peers: a message published
+// before a peer's subscription was known never reaches it by gossip.
+func (g *Gossip) antiEntropy(ctx context.Context, events *pubsub.TopicEventHandler) {
+	joins := make(chan peer.ID, 16)
+	go func() {
+		defer events.Cancel()
+		for {
+			ev, err := events.NextPeerEvent(ctx)
+			if err != nil {
+				return
+			}
+			if ev.Type == pubsub.PeerJoin {
+				select {
+				case joins <- ev.Peer:
+				default:
+				}
+			}
+		}
+	}()
+	t := time.NewTicker(antiEntropyEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-joins:
+			go g.syncWith(ctx, p)
+		case <-t.C:
+			peers := g.topic.ListPeers()
+			rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+			for _, p := range peers[:min(3, len(peers))] {
+				go g.syncWith(ctx, p)
+			}
+		}
+	}
+}
+
+// accept verifies and stores one message.
+func (g *Gossip) accept(data []byte) error {
+	if len(data) == 0 {
+		return errors.New("empty message")
+	}
+	switch data[0] {
+	case kindManifest:
+		_, _, err := g.c.Add(data[1:])
+		return err
+	case kindState:
+		id, raw, err := splitState(data[1:])
+		if err != nil {
+			return err
+		}
+		_, err = g.c.AddState(id, raw)
+		return err
+	}
+	return fmt.Errorf("unknown message kind %#x", data[0])
+}
+
+func splitState(data []byte) (cid.Cid, []byte, error) {
+	if len(data) < 1 || len(data) < 1+int(data[0]) {
+		return cid.Undef, nil, errors.New("truncated state message")
+	}
+	id, err := cid.Cast(data[1 : 1+int(data[0])])
+	if err != nil {
+		return cid.Undef, nil, fmt.Errorf("state message campaign ID: %w", err)
+	}
+	return id, data[1+int(data[0]):], nil
+}
+
+func manifestMsg(raw []byte) []byte { return append([]byte{kindManifest}, raw...) }
+
+func stateMsg(id cid.Cid, raw []byte) []byte {
+	b := id.Bytes()
+	out := append([]byte{kindState, byte(len(b))}, b...)
+	return append(out, raw...)
+}
+
+// PublishManifest stores a manifest and announces it.
+func (g *Gossip) PublishManifest(ctx context.Context, raw []byte) (Entry, error) {
+	e, _, err := g.c.Add(raw)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := g.topic.Publish(ctx, manifestMsg(raw)); err != nil {
+		return Entry{}, fmt.Errorf("announcing campaign %s: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+// PublishState stores a state record and announces it.
+func (g *Gossip) PublishState(ctx context.Context, id cid.Cid, raw []byte) error {
+	if _, err := g.c.AddState(id, raw); err != nil {
+		return err
+	}
+	if err := g.topic.Publish(ctx, stateMsg(id, raw)); err != nil {
+		return fmt.Errorf("announcing state of %s: %w", id, err)
+	}
+	return nil
+}
+
+// serveSync writes every manifest and state the catalog holds.
+func (g *Gossip) serveSync(s network.Stream) {
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(syncTimeout))
+	w := bufio.NewWriter(s)
+	for _, e := range g.c.List() {
+		if writeRecord(w, manifestMsg(e.Raw)) != nil {
+			s.Reset()
+			return
+		}
+		if e.RawState != nil && writeRecord(w, stateMsg(e.ID, e.RawState)) != nil {
+			s.Reset()
+			return
+		}
+	}
+	if w.Flush() != nil {
+		s.Reset()
+	}
+}
+
+func writeRecord(w *bufio.Writer, rec []byte) error {
+	var n [binary.MaxVarintLen64]byte
+	if _, err := w.Write(n[:binary.PutUvarint(n[:], uint64(len(rec)))]); err != nil {
+		return err
+	}
+	_, err := w.Write(rec)
+	return err
+}
+
+// syncWith fetches a peer's catalog. Peers that do not speak the protocol
+// (Kubo, say) are skipped.
+func (g *Gossip) syncWith(ctx context.Context, p peer.ID) {
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	s, err := g.h.NewStream(network.WithAllowLimitedConn(ctx, "catalog"), p, SyncProtocol)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(syncTimeout))
+	s.CloseWrite()
+	r := bufio.NewReader(s)
+	for i := 0; i < maxSyncEntries; i++ {
+		rec, err := readRecord(r)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			g.log.Debug("catalog sync", "peer", p, "err", err)
+			s.Reset()
+			return
+		}
+		if err := g.accept(rec); err != nil {
+			g.log.Debug("catalog sync: rejected record", "peer", p, "err", err)
+		}
+	}
+}
+
+func readRecord(r *bufio.Reader) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 || n > maxMessage {
+		return nil, fmt.Errorf("record of %d bytes", n)
+	}
+	rec := make([]byte, n)
+	if _, err := io.ReadFull(r, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}

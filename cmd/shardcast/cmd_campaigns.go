@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/ipfs/go-cid"
+	"github.com/spf13/cobra"
+
+	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/httpapi"
+)
+
+func newCampaignsCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "campaigns",
+		Short: "List the campaigns this node knows",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			var list []httpapi.CampaignInfo
+			if err := c.call(cmd.Context(), "GET", "/api/v1/campaigns", nil, &list); err != nil {
+				return err
+			}
+			if asJSON {
+				return e.printJSON(list)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tMODEL\tPRICE\tSTATE\tTITLE")
+			for _, ci := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ci.ID, ci.Model, price(ci), lockState(ci), ci.Title)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func price(ci httpapi.CampaignInfo) string {
+	if ci.Model == string(campaign.ModelOpen) {
+		return "free"
+	}
+	return campaign.FormatAmount(ci.PriceNow, ci.Currency) + " " + ci.Currency
+}
+
+func lockState(ci httpapi.CampaignInfo) string {
+	if ci.Unlocked {
+		return "unlocked"
+	}
+	return "locked"
+}
+
+// campaignArg parses a campaign ID argument.
+func campaignArg(s string) (cid.Cid, error) {
+	id, err := cid.Decode(s)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("%q is not a campaign ID: %w", s, err)
+	}
+	if id.Prefix().Codec != cid.DagCBOR {
+		return cid.Undef, fmt.Errorf("%s is a content CID, not a campaign ID", s)
+	}
+	return id, nil
+}
+
+func (e *env) campaignInfo(ctx context.Context, c *client, id cid.Cid) (httpapi.CampaignInfo, error) {
+	var ci httpapi.CampaignInfo
+	err := c.call(ctx, "GET", "/api/v1/campaigns/"+id.String(), nil, &ci)
+	return ci, err
+}
+
+func newStatusCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status CAMPAIGN",
+		Short: "Show a campaign: model, price, sold, pooled, needed, deadline, unlocked",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignArg(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			ci, err := e.campaignInfo(cmd.Context(), c, id)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return e.printJSON(ci)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+			row("title", ci.Title)
+			row("model", ci.Model)
+			row("price now", price(ci))
+			switch ci.Model {
+			case string(campaign.ModelShards):
+				row("sold", fmt.Sprint(ci.Sold))
+				row("pooled", fmt.Sprint(ci.Pooled))
+				row("needed", fmt.Sprint(ci.Needed))
+			case string(campaign.ModelPay):
+				row("sold", fmt.Sprint(ci.Sold))
+			}
+			if ci.Model != string(campaign.ModelOpen) {
+				row("raised", campaign.FormatAmount(ci.Raised, ci.Currency)+" "+ci.Currency)
+			}
+			row("donated", campaign.FormatAmount(ci.Donated, ci.Currency)+" "+ci.Currency)
+			if ci.Goal > 0 {
+				row("goal", campaign.FormatAmount(ci.Goal, ci.Currency)+" "+ci.Currency)
+			}
+			if ci.Deadline != "" {
+				row("deadline", ci.Deadline)
+			}
+			row("unlocked", fmt.Sprint(ci.Unlocked))
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newWatchCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "watch CAMPAIGN",
+		Short: "Print the URL of the campaign's player on the local daemon",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignArg(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			ci, err := e.campaignInfo(cmd.Context(), c, id)
+			if err != nil {
+				return err
+			}
+			if !ci.Unlocked {
+				fmt.Fprintf(e.stderr, "campaign %s is locked on this node: buy it first\n", id)
+			}
+			fmt.Fprintf(e.stdout, "%s/watch/%s\n", c.base, id)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/catalog"
+	"github.com/shardcast/shardcast/seal"
+)
+
+// Campaigns is what the campaign endpoints need of a node.
+type Campaigns interface {
+	Catalog() *catalog.Catalog
+	Publish(ctx context.Context, terms campaign.Manifest, r io.Reader) (catalog.Entry, error)
+	// OpenCampaign returns the plaintext of a campaign this node can read.
+	OpenCampaign(ctx context.Context, id cid.Cid) (io.ReaderAt, int64, catalog.Entry, error)
+	// CanRead reports whether this node can decrypt the campaign.
+	CanRead(e catalog.Entry) bool
+}
+
+// CampaignInfo is a campaign as the API and `status --json` show it.
+// Amounts are integers in minor units of Currency.
+type CampaignInfo struct {
+	ID          string  `json:"id"`
+	Model       string  `json:"model"`
+	Title       string  `json:"title"`
+	Description string  `json:"description,omitempty"`
+	MediaType   string  `json:"media_type"`
+	Creator     string  `json:"creator"`
+	Content     string  `json:"content"`
+	ContentSize int64   `json:"content_size"`
+	Currency    string  `json:"currency"`
+	Price       int64   `json:"price"`
+	PriceNow    int64   `json:"price_now"`
+	Goal        int64   `json:"goal"`
+	Suggested   []int64 `json:"suggested,omitempty"`
+	Sold        int64   `json:"sold"`
+	Pooled      int64   `json:"pooled"`
+	Needed      int64   `json:"needed"`
+	Raised      int64   `json:"raised"`
+	Donated     int64   `json:"donated"`
+	Deadline    string  `json:"deadline"`
+	Created     string  `json:"created"`
+	Unlocked    bool    `json:"unlocked"`
+	Mine        bool    `json:"mine"`
+}
+
+func (s *Server) info(e catalog.Entry) CampaignInfo {
+	m := e.Manifest
+	ci := CampaignInfo{
+		ID: e.ID.String(), Model: string(m.Model), Title: m.Title, Description: m.Description,
+		MediaType: m.MediaType, Creator: m.Creator.String(), Content: m.Content.String(),
+		ContentSize: m.ContentSize, Currency: m.Currency, Price: m.Price, PriceNow: m.Price,
+		Goal: m.Goal, Suggested: m.Suggested, Needed: int64(m.Shards),
+		Created:  m.Created.UTC().Format(time.RFC3339),
+		Unlocked: s.c.CanRead(e),
+		Mine:     m.Creator == s.b.ID(),
+	}
+	if !m.Deadline.IsZero() {
+		ci.Deadline = m.Deadline.UTC().Format(time.RFC3339)
+	}
+	if e.State != nil {
+		ci.Sold, ci.Raised = e.State.Sold, e.State.Raised
+	}
+	if s.Stats != nil {
+		if st, err := s.Stats(e.ID); err == nil {
+			ci.Sold, ci.Raised, ci.Donated = st.Sold, st.Raised, st.Donated
+		}
+	}
+	return ci
+}
+
+// Stats are a campaign's sales as this node's ledger knows them.
+type Stats struct {
+	Sold, Raised, Donated int64
+}
+
+func (s *Server) handleCampaigns(w http.ResponseWriter, r *http.Request) {
+	out := []CampaignInfo{}
+	for _, e := range s.c.Catalog().List() {
+		out = append(out, s.info(e))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) campaign(w http.ResponseWriter, r *http.Request) (catalog.Entry, bool) {
+	id, err := cid.Decode(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("bad campaign ID %q: %w", r.PathValue("id"), err))
+		return catalog.Entry{}, false
+	}
+	e, err := s.c.Catalog().Get(id)
+	if err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return catalog.Entry{}, false
+	}
+	return e, true
+}
+
+func (s *Server) handleCampaign(w http.ResponseWriter, r *http.Request) {
+	if e, ok := s.campaign(w, r); ok {
+		writeJSON(w, http.StatusOK, s.info(e))
+	}
+}
+
+// handlePublish takes the content as the request body and the terms as
+// query parameters, amounts already in minor units.
+func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	terms := campaign.Manifest{
+		Model:       campaign.Model(q.Get("model")),
+		Title:       q.Get("title"),
+		Description: q.Get("description"),
+		MediaType:   q.Get("media_type"),
+		Currency:    q.Get("currency"),
+	}
+	var err error
+	intParam := func(name string) int64 {
+		v := q.Get(name)
+		if v == "" || err != nil {
+			return 0
+		}
+		n, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil {
+			err = fmt.Errorf("parameter %s: %w", name, perr)
+		}
+		return n
+	}
+	terms.Price = intParam("price")
+	terms.Goal = intParam("goal")
+	if v := q.Get("suggested"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			n, perr := strconv.ParseInt(f, 10, 64)
+			if perr != nil {
+				err = fmt.Errorf("parameter suggested: %w", perr)
+			}
+			terms.Suggested = append(terms.Suggested, n)
+		}
+	}
+	if v := q.Get("deadline"); v != "" {
+		terms.Deadline, err = time.Parse(time.RFC3339, v)
+	}
+	if v := q.Get("rails"); v != "" {
+		terms.Rails = strings.Split(v, ",")
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	e, err := s.c.Publish(r.Context(), terms, r.Body)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, campaign.ErrBadManifest) {
+			status = http.StatusBadRequest
+		}
+		writeError(w, status, fmt.Errorf("publishing: %w", err))
+		return
+	}
+	s.log.Info("published", "campaign", e.ID, "model", e.Manifest.Model, "content", e.Manifest.Content)
+	writeJSON(w, http.StatusOK, s.info(e))
+}
+
+// handleWatch streams a campaign's plaintext with Range, or answers 403
+// while this node cannot decrypt it. Plaintext is only ever produced from
+// chunks that authenticated: a damaged chunk ends the response early.
+func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
+	id, err := cid.Decode(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("bad campaign ID %q: %w", r.PathValue("id"), err))
+		return
+	}
+	e, err := s.c.Catalog().Get(id)
+	if err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	if !s.c.CanRead(e) {
+		writeError(w, http.StatusForbidden, fmt.Errorf("campaign %s is locked: this node holds no key for it", id))
+		return
+	}
+	ra, size, _, err := s.c.OpenCampaign(r.Context(), id)
+	if err != nil {
+		if r.Context().Err() == nil {
+			writeError(w, statusOf(err), err)
+		}
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", e.Manifest.MediaType)
+	h.Set("Etag", `"`+id.String()+`"`)
+	h.Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", noModTime, seal.NewReadSeeker(ra, size))
+}

@@ -1,0 +1,186 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/ipfs/go-cid"
+
+	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/catalog"
+	"github.com/shardcast/shardcast/content"
+	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/seal"
+)
+
+// Repo directories of the paid models.
+const (
+	catalogDir = "campaigns"
+	// keysDir holds one age identity per encrypted content CID this node can
+	// decrypt: its own works, and those it bought or saw unlocked.
+	keysDir = "keys"
+)
+
+// nodeIdentityPurpose derives the node's long-term age identity, to which
+// creators wrap the keys this node buys, from its libp2p key.
+const nodeIdentityPurpose = "shardcast node identity v1"
+
+// ErrLocked is returned when this node cannot decrypt a campaign's content.
+var ErrLocked = errors.New("campaign is locked")
+
+// AgeIdentity returns the node's own age identity, derived from its peer key.
+func (n *Node) AgeIdentity() (*age.X25519Identity, error) {
+	raw, err := n.repo.Key.Raw()
+	if err != nil {
+		return nil, fmt.Errorf("reading peer key: %w", err)
+	}
+	return seal.DeriveIdentity(raw, nodeIdentityPurpose)
+}
+
+// ContentKey returns the age identity that decrypts content c, if this node
+// holds it.
+func (n *Node) ContentKey(c cid.Cid) (*age.X25519Identity, error) {
+	raw, err := os.ReadFile(filepath.Join(n.repo.Path(keysDir), c.String()+".key"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no key for %s", ErrLocked, c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading key of %s: %w", c, err)
+	}
+	return seal.ParseIdentity(strings.TrimSpace(string(raw)))
+}
+
+// SaveContentKey stores the identity that decrypts content c.
+func (n *Node) SaveContentKey(c cid.Cid, id *age.X25519Identity) error {
+	dir := n.repo.Path(keysDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return repo.WriteFileAtomic(filepath.Join(dir, c.String()+".key"), []byte(id.String()+"\n"), 0o600)
+}
+
+// Catalog returns the campaigns this node knows.
+func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
+
+// Publish imports content under the request's model — as plaintext for
+// open, as an age file for a fresh content identity for pay — signs the
+// manifest and announces it. The content key is stored before the manifest
+// exists, so a crash never leaves a campaign whose key is lost.
+//
+// terms carries the campaign's terms (model, title, description, media type,
+// currency, price, goal, suggested amounts, deadline, rails); Publish fills
+// in the content, the creator and the signature.
+func (n *Node) Publish(ctx context.Context, terms campaign.Manifest, r io.Reader) (catalog.Entry, error) {
+	m := &terms
+	m.Created = time.Now()
+	if m.MediaType == "" {
+		m.MediaType = "application/octet-stream"
+	}
+	if len(m.Rails) == 0 {
+		m.Rails = []string{"test"}
+	}
+	if m.Currency == "" {
+		m.Currency = "USD"
+	}
+	switch m.Model {
+	case campaign.ModelOpen:
+		c, size, err := content.Import(ctx, n.store.Blocks, r)
+		if err != nil {
+			return catalog.Entry{}, fmt.Errorf("importing content: %w", err)
+		}
+		m.Content, m.ContentSize = c, size
+	case campaign.ModelPay:
+		id, err := seal.NewIdentity()
+		if err != nil {
+			return catalog.Entry{}, err
+		}
+		cr := &countReader{r: r}
+		enc, err := seal.EncryptReader(cr, id.Recipient())
+		if err != nil {
+			return catalog.Entry{}, fmt.Errorf("encrypting content: %w", err)
+		}
+		c, _, err := content.Import(ctx, n.store.Blocks, enc)
+		enc.Close()
+		if err != nil {
+			return catalog.Entry{}, fmt.Errorf("importing encrypted content: %w", err)
+		}
+		if err := n.SaveContentKey(c, id); err != nil {
+			return catalog.Entry{}, err
+		}
+		m.Content, m.ContentSize = c, cr.n
+	default:
+		return catalog.Entry{}, fmt.Errorf("publishing a %q campaign is not supported yet", m.Model)
+	}
+	if err := m.Sign(n.repo.Key); err != nil {
+		return catalog.Entry{}, err
+	}
+	raw, _, err := campaign.Encode(m)
+	if err != nil {
+		return catalog.Entry{}, err
+	}
+	if err := n.prov.add(m.Content); err != nil {
+		n.log.Warn("recording root to announce", "cid", m.Content, "err", err)
+	}
+	if n.gossip == nil {
+		e, _, err := n.catalog.Add(raw)
+		return e, err
+	}
+	return n.gossip.PublishManifest(ctx, raw)
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// OpenCampaign returns a campaign's plaintext for reading with random
+// access: the content itself for open campaigns, the decrypted age file for
+// the others when this node holds the key (ErrLocked otherwise). ctx bounds
+// every fetch.
+func (n *Node) OpenCampaign(ctx context.Context, id cid.Cid) (io.ReaderAt, int64, catalog.Entry, error) {
+	e, err := n.catalog.Get(id)
+	if err != nil {
+		return nil, 0, e, err
+	}
+	var key *age.X25519Identity
+	if e.Manifest.Model != campaign.ModelOpen {
+		if key, err = n.ContentKey(e.Manifest.Content); err != nil {
+			return nil, 0, e, err
+		}
+	}
+	f, err := n.Open(ctx, e.Manifest.Content)
+	if err != nil {
+		return nil, 0, e, err
+	}
+	if key == nil {
+		return f, f.Size(), e, nil
+	}
+	ra, size, err := seal.OpenReaderAt(f.SeqReaderAt(ctx), f.Size(), key)
+	if err != nil {
+		return nil, 0, e, fmt.Errorf("opening the ciphertext of %s: %w", id, err)
+	}
+	return ra, size, e, nil
+}
+
+// CanRead reports whether this node can decrypt a campaign's content.
+func (n *Node) CanRead(e catalog.Entry) bool {
+	if e.Manifest.Model == campaign.ModelOpen {
+		return true
+	}
+	_, err := n.ContentKey(e.Manifest.Content)
+	return err == nil
+}
