@@ -79,6 +79,7 @@ type store struct {
 	// onCommit is called with the invoice ID of every committed operation
 	// that names one.
 	onCommit  func(id string)
+	started   bool
 	closeOnce sync.Once
 }
 
@@ -124,13 +125,16 @@ func openStore(path string) (*store, error) {
 
 func (s *store) start(onCommit func(string)) {
 	s.onCommit = onCommit
+	s.started = true
 	go s.run()
 }
 
 func (s *store) close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
-		<-s.done
+		if s.started {
+			<-s.done
+		}
 	})
 	return errors.Join(s.r.Close(), s.w.Close())
 }
