@@ -1,0 +1,446 @@
+package market
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"filippo.io/age"
+	cid "github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/pay"
+	"github.com/shardcast/shardcast/seal"
+	"github.com/shardcast/shardcast/shares"
+)
+
+// ClientOptions configure a Client. The zero value is ready to use.
+type ClientOptions struct {
+	// RetryMin and RetryMax bound the pause between attempts to hand a
+	// payment to a creator that cannot be reached; it doubles from one to
+	// the other. 0 means 50 ms and 2 s.
+	RetryMin, RetryMax time.Duration
+	// AttemptTimeout bounds one exchange with the creator. 0 means 30 s.
+	AttemptTimeout time.Duration
+	// Now is the client's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o *ClientOptions) applyDefaults() {
+	if o.RetryMin <= 0 {
+		o.RetryMin = 50 * time.Millisecond
+	}
+	if o.RetryMax < o.RetryMin {
+		// A creator restarting its daemon is back within seconds.
+		o.RetryMax = max(2*time.Second, o.RetryMin)
+	}
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = 30 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Client buys from creators over ProtocolID and records its purchases in
+// its ledger. It is safe for concurrent use.
+type Client struct {
+	h         host.Host
+	ledger    *Ledger
+	identity  *age.X25519Identity
+	recipient string
+	rails     map[string]pay.Rail
+	opts      ClientOptions
+}
+
+// NewClient returns a client buying from h with the given rails. identity
+// is the buyer's long-term age identity: deliveries are encrypted to its
+// recipient.
+func NewClient(h host.Host, ledger *Ledger, identity *age.X25519Identity, rails []pay.Rail, opts *ClientOptions) (*Client, error) {
+	if h == nil || ledger == nil || identity == nil {
+		return nil, fmt.Errorf("market: new client: missing host, ledger or identity")
+	}
+	c := &Client{h: h, ledger: ledger, identity: identity, recipient: identity.Recipient().String(), rails: make(map[string]pay.Rail)}
+	for _, r := range rails {
+		c.rails[r.Name()] = r
+	}
+	if opts != nil {
+		c.opts = *opts
+	}
+	c.opts.applyDefaults()
+	return c, nil
+}
+
+// Order says what to buy.
+type Order struct {
+	Campaign cid.Cid
+	// Manifest is the campaign's manifest, decoded and verified
+	// (campaign.Decode): offers, prices and receipts are checked against it.
+	Manifest *campaign.Manifest
+	// Creator is the peer to buy from; empty means Manifest.Creator.
+	Creator peer.ID
+	// Shares is K, the number of shares to buy in model shards.
+	Shares int
+	// Commitments are the campaign's share commitments (model shards,
+	// from Manifest.OpenCommitments): every share delivered is verified.
+	Commitments *shares.Commitments
+	// Rail is the rail to pay with; empty means the first of
+	// Manifest.Rails this client has.
+	Rail string
+}
+
+// A Purchase is a completed, verified purchase or donation.
+type Purchase struct {
+	Offer   *Offer
+	Receipt *Receipt // signed by the creator
+	Payment pay.Payment
+	// Identity is the content identity (model pay).
+	Identity *age.X25519Identity
+	// Shares are the K shares bought, each verified against the
+	// commitments, in index order (model shards).
+	Shares []shares.Share
+}
+
+// Buy buys access (model pay) or o.Shares shares (model shards): it asks
+// the creator for an offer, checks its signature and price against the
+// manifest, pays it, hands the proof to the creator and verifies the
+// delivery and the receipt. Once paid, it keeps handing the proof over,
+// pausing between attempts, until it gets the delivery or ctx ends: the
+// creator may be restarting. It never pays twice for one offer.
+func (c *Client) Buy(ctx context.Context, o Order) (*Purchase, error) {
+	q := &quote{Campaign: o.Campaign, Kind: KindBuy, Recipient: c.recipient}
+	if o.Manifest == nil {
+		return nil, fmt.Errorf("market: buying %v: no manifest", o.Campaign)
+	}
+	switch o.Manifest.Model {
+	case campaign.ModelPay:
+	case campaign.ModelShards:
+		if o.Shares < 1 || o.Shares > MaxSharesPerOffer {
+			return nil, fmt.Errorf("market: buying %d shares of %v: want 1 to %d", o.Shares, o.Campaign, MaxSharesPerOffer)
+		}
+		if o.Commitments == nil || o.Commitments.N() != o.Manifest.Shards {
+			return nil, fmt.Errorf("market: buying shares of %v: missing or wrong commitments", o.Campaign)
+		}
+		q.Shares = o.Shares
+	default:
+		return nil, fmt.Errorf("market: buying %v: model %s is free to watch; donate instead", o.Campaign, o.Manifest.Model)
+	}
+	return c.run(ctx, o, q)
+}
+
+// Donate donates amount (minor units of the manifest's currency) to the
+// creator of any campaign, and returns once it holds the signed receipt.
+func (c *Client) Donate(ctx context.Context, o Order, amount int64) (*Purchase, error) {
+	if o.Manifest == nil {
+		return nil, fmt.Errorf("market: donating to %v: no manifest", o.Campaign)
+	}
+	if amount <= 0 {
+		return nil, fmt.Errorf("market: donating %d to %v: amount must be positive", amount, o.Campaign)
+	}
+	return c.run(ctx, o, &quote{Campaign: o.Campaign, Kind: KindDonate, Amount: amount, Recipient: c.recipient})
+}
+
+func (c *Client) run(ctx context.Context, o Order, q *quote) (*Purchase, error) {
+	m := o.Manifest
+	rail, err := c.rail(o)
+	if err != nil {
+		return nil, err
+	}
+	q.Rail = rail.Name()
+	creator := o.Creator
+	if creator == "" {
+		creator = m.Creator
+	}
+	resp, err := c.exchange(ctx, creator, q.encode(), false)
+	if err != nil {
+		return nil, fmt.Errorf("market: asking %v for an offer on %v: %w", creator, o.Campaign, err)
+	}
+	offer, ok := resp.(*Offer)
+	if !ok {
+		return nil, fmt.Errorf("market: asking %v for an offer on %v: %w", creator, o.Campaign, unexpected(resp))
+	}
+	if err := c.checkOffer(o, q, offer); err != nil {
+		return nil, fmt.Errorf("market: offer from %v: %w", creator, err)
+	}
+	inv, err := rail.Decode(ctx, offer.Request)
+	if err != nil {
+		return nil, fmt.Errorf("market: offer %v: payment request: %v: %w", offer.ID, err, ErrBadOffer)
+	}
+	if inv.Amount != offer.Price || inv.Rail != offer.Rail || inv.Hold {
+		return nil, fmt.Errorf("market: offer %v: invoice for %v on %s does not match the offer's %v: %w",
+			offer.ID, inv.Amount, inv.Rail, offer.Price, ErrBadOffer)
+	}
+	if err := c.ledger.putPurchase(ctx, offer, creator, c.opts.Now()); err != nil {
+		return nil, err
+	}
+	return c.payAndCollect(ctx, o, creator, rail, offer)
+}
+
+// Resume completes a purchase this client recorded but did not finish
+// (its node stopped, or Buy returned when ctx ended): it pays the offer
+// if it was not paid (the rail charges once per request), then collects
+// the delivery as Buy does. For a complete purchase it asks for the
+// delivery again.
+func (c *Client) Resume(ctx context.Context, o Order, id OfferID) (*Purchase, error) {
+	recs, err := c.ledger.Purchases(ctx, o.Campaign)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(recs, func(r PurchaseRecord) bool { return r.Offer.ID == id })
+	if i < 0 {
+		return nil, fmt.Errorf("market: resuming offer %v: no such purchase of %v", id, o.Campaign)
+	}
+	rec := recs[i]
+	if o.Manifest == nil || (rec.Offer.Kind == KindBuy && o.Manifest.Model == campaign.ModelShards && o.Commitments == nil) {
+		return nil, fmt.Errorf("market: resuming offer %v: missing manifest or commitments", id)
+	}
+	rail := c.rails[rec.Offer.Rail]
+	if rail == nil {
+		return nil, fmt.Errorf("market: resuming offer %v: no rail %q", id, rec.Offer.Rail)
+	}
+	if rec.Status == "complete" {
+		return c.collect(ctx, o, rec.Creator, rail, rec.Offer, pay.Payment{}, (&redeliver{ID: id}).encode())
+	}
+	return c.payAndCollect(ctx, o, rec.Creator, rail, rec.Offer)
+}
+
+func (c *Client) payAndCollect(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer) (*Purchase, error) {
+	pm, err := rail.Pay(ctx, offer.Request)
+	if err != nil {
+		if errors.Is(err, pay.ErrExpired) {
+			c.ledger.expirePurchase(context.WithoutCancel(ctx), offer.ID, c.opts.Now())
+			return nil, fmt.Errorf("market: paying offer %v: %w (%w)", offer.ID, ErrExpired, err)
+		}
+		return nil, fmt.Errorf("market: paying offer %v: %w", offer.ID, err)
+	}
+	return c.collect(ctx, o, creator, rail, offer, pm, (&payment{ID: offer.ID, Proof: pm.Proof}).encode())
+}
+
+// collect sends req (a payment or a redelivery) until the creator answers
+// with a delivery or refuses for good, then verifies and records it.
+func (c *Client) collect(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer, pm pay.Payment, req []byte) (*Purchase, error) {
+	pause := c.opts.RetryMin
+	for attempt := 0; ; attempt++ {
+		resp, err := c.exchange(ctx, creator, req, attempt > 0)
+		if err == nil {
+			switch r := resp.(type) {
+			case *delivery:
+				p, err := c.verifyDelivery(o, offer, r)
+				if err != nil {
+					return nil, fmt.Errorf("market: delivery from %v: %w", creator, err)
+				}
+				p.Payment = pm
+				if err := c.ledger.completePurchase(context.WithoutCancel(ctx), r, c.opts.Now()); err != nil {
+					return nil, err
+				}
+				return p, nil
+			case *errorMsg:
+				rerr := &RemoteError{Code: r.Code, Message: r.Message}
+				if !r.Code.retryable() {
+					if r.Code == CodeExpired {
+						c.refund(ctx, rail, offer, r.Voucher)
+					}
+					return nil, fmt.Errorf("market: offer %v: %w", offer.ID, rerr)
+				}
+				err = rerr
+			default:
+				return nil, fmt.Errorf("market: offer %v: %w", offer.ID, unexpected(resp))
+			}
+		}
+		if errors.Is(err, ErrBadOffer) {
+			return nil, fmt.Errorf("market: offer %v: %w", offer.ID, err)
+		}
+		// The stream broke or the creator is busy or failing: it has the
+		// proof or will get it again. Wait and retry.
+		t := time.NewTimer(pause/2 + rand.N(pause/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("market: offer %v is paid; delivery not received (%v): %w", offer.ID, err, ctx.Err())
+		case <-t.C:
+		}
+		pause = min(2*pause, c.opts.RetryMax)
+	}
+}
+
+// refund redeems the creator's voucher for an expired offer that was
+// paid, and records the purchase as expired.
+func (c *Client) refund(ctx context.Context, rail pay.Rail, offer *Offer, voucher []byte) {
+	if len(voucher) > 0 {
+		rail.Refund(ctx, voucher) // a voucher for an unpaid invoice finds no payment: nothing to do
+	}
+	c.ledger.expirePurchase(context.WithoutCancel(ctx), offer.ID, c.opts.Now())
+}
+
+// rail picks the rail an order pays with.
+func (c *Client) rail(o Order) (pay.Rail, error) {
+	for _, name := range o.Manifest.Rails {
+		if r := c.rails[name]; r != nil && (o.Rail == "" || o.Rail == name) {
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("market: campaign %v takes rails %v; this client has none of them (or not %q)", o.Campaign, o.Manifest.Rails, o.Rail)
+}
+
+// checkOffer checks an offer against the quote and the manifest.
+func (c *Client) checkOffer(o Order, q *quote, offer *Offer) error {
+	m := o.Manifest
+	if err := offer.Verify(m); err != nil {
+		return err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("offer %v: %s: %w", offer.ID, fmt.Sprintf(format, args...), ErrBadOffer)
+	}
+	switch {
+	case !offer.Campaign.Equals(o.Campaign) || offer.Kind != q.Kind || offer.Buyer != c.h.ID() ||
+		offer.Recipient != q.Recipient || offer.Rail != q.Rail:
+		return bad("does not answer the quote")
+	case offer.Price.Currency != m.Currency:
+		return bad("price in %s, the campaign's currency is %s", offer.Price.Currency, m.Currency)
+	case !offer.Expires.After(c.opts.Now()):
+		return bad("already expired at %v", offer.Expires)
+	}
+	var want int64
+	var err error
+	switch {
+	case q.Kind == KindDonate:
+		want = q.Amount
+	case m.Model == campaign.ModelPay:
+		if len(offer.Indices) != 0 {
+			return bad("sells shares of a campaign of model pay")
+		}
+		want, err = m.PriceFor(0, 1)
+	default:
+		if len(offer.Indices) != q.Shares || int(offer.Indices[len(offer.Indices)-1]) >= m.Shards {
+			return bad("%d shares up to index %d, asked for %d of %d", len(offer.Indices), offer.Indices[len(offer.Indices)-1], q.Shares, m.Shards)
+		}
+		want, err = priceOf(m, offer.Indices)
+	}
+	if err != nil || offer.Price.Minor != want {
+		return bad("price %v, the manifest says %d (%v)", offer.Price, want, err)
+	}
+	return nil
+}
+
+// verifyDelivery checks a delivery against its offer: the receipt's
+// signature and terms, and the payload.
+func (c *Client) verifyDelivery(o Order, offer *Offer, v *delivery) (*Purchase, error) {
+	r := v.Receipt
+	if err := r.Verify(o.Manifest); err != nil {
+		return nil, err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("delivery of offer %v: %s: %w", offer.ID, fmt.Sprintf(format, args...), ErrBadOffer)
+	}
+	if v.ID != offer.ID || r.Offer != offer.ID || !r.Campaign.Equals(offer.Campaign) || r.Buyer != offer.Buyer ||
+		r.Kind != offer.Kind || !slices.Equal(r.Indices, offer.Indices) || r.Amount != offer.Price {
+		return nil, bad("receipt does not match the offer")
+	}
+	p := &Purchase{Offer: offer, Receipt: r}
+	switch {
+	case offer.Kind == KindDonate:
+		if len(v.Payload) != 0 {
+			return nil, bad("a donation delivers nothing")
+		}
+	case o.Manifest.Model == campaign.ModelPay:
+		id, err := seal.UnwrapIdentity(v.Payload, c.identity)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		p.Identity = id
+	default:
+		sh, err := c.openShares(o, offer, v.Payload)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		p.Shares = sh
+	}
+	return p, nil
+}
+
+// openShares decrypts delivered shares and verifies each against the
+// commitments.
+func (c *Client) openShares(o Order, offer *Offer, payload []byte) ([]shares.Share, error) {
+	r, err := age.Decrypt(bytes.NewReader(payload), c.identity)
+	if err != nil {
+		return nil, err
+	}
+	want := len(offer.Indices) * shares.ShareSize
+	plain, err := io.ReadAll(io.LimitReader(r, int64(want)+1))
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	if len(plain) != want {
+		return nil, fmt.Errorf("%d bytes of shares, want %d", len(plain), want)
+	}
+	out := make([]shares.Share, len(offer.Indices))
+	for i := range out {
+		if err := out[i].UnmarshalBinary(plain[i*shares.ShareSize : (i+1)*shares.ShareSize]); err != nil {
+			return nil, err
+		}
+		if out[i].Index != offer.Indices[i] {
+			return nil, fmt.Errorf("share %d delivered in place of %d", out[i].Index, offer.Indices[i])
+		}
+	}
+	if err := o.Commitments.VerifyBatch(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// exchange sends one request on a new stream and returns the decoded
+// answer. Errors of the network are returned as they are (worth a
+// retry); a malformed answer wraps ErrBadOffer. A retry forces a fresh
+// dial past libp2p's dial backoff.
+func (c *Client) exchange(ctx context.Context, p peer.ID, req []byte, retry bool) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.AttemptTimeout)
+	defer cancel()
+	if retry {
+		ctx = network.WithForceDirectDial(ctx, "market: retrying a paid offer")
+	}
+	st, err := c.h.NewStream(ctx, p, ProtocolID)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { st.Reset() })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		st.SetDeadline(dl)
+	}
+	if _, err := st.Write(appendFrame(make([]byte, 0, len(req)+4), req)); err != nil {
+		st.Reset()
+		return nil, err
+	}
+	st.CloseWrite()
+	body, err := readFrameFrom(st, MaxMessageSize)
+	if err != nil {
+		st.Reset()
+		if errors.Is(err, errWire) {
+			return nil, fmt.Errorf("%v: %w", err, ErrBadOffer)
+		}
+		return nil, err
+	}
+	st.Close()
+	msg, err := decodeMessage(body)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrBadOffer)
+	}
+	return msg, nil
+}
+
+// unexpected turns an answer of the wrong type into an error.
+func unexpected(resp any) error {
+	if e, ok := resp.(*errorMsg); ok {
+		return &RemoteError{Code: e.Code, Message: e.Message}
+	}
+	return fmt.Errorf("unexpected %T answer: %w", resp, ErrBadOffer)
+}

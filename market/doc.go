@@ -1,0 +1,105 @@
+// Package market sells a creator's campaigns to buyers over a libp2p
+// stream protocol, moves the money on a pay.Rail, and keeps both sides'
+// records in a crash-safe SQLite ledger.
+//
+// # Protocol
+//
+// ProtocolID is "/shardcast/market/1.0.0". Each stream carries one
+// request from the buyer and one answer from the creator, each a frame:
+// the body's length as a minimal uvarint (1 byte to MaxMessageSize, 1 MiB)
+// and the body. A sale takes two streams:
+//
+//	buyer → Quote{campaign, kind, K or amount, rail, recipient}
+//	creator → Offer{id, campaign, kind, buyer, recipient, indices, price, rail, request, expires, sig}
+//	buyer pays the request on the rail, then
+//	buyer → Pay{id, proof}          (or Redeliver{id}: the same, without a proof)
+//	creator → Delivery{id, payload, Receipt{id, campaign, buyer, kind, indices, amount, time, sig}}
+//
+// Any request may instead be answered with Error{code, message, voucher}
+// (see Code; an expired offer's error carries the rail's refund voucher).
+//
+// # Encoding
+//
+// A body is a type byte (1 quote, 2 offer, 3 pay, 4 redeliver, 5
+// delivery, 6 error, 7 receipt) and the fields in the order above, with
+// nothing after them:
+//
+//	int        minimal uvarint; amounts and times must fit in int64
+//	bytes      uvarint length, then the bytes, each field with its bound
+//	string     bytes holding UTF-8 (recipient and request: printable ASCII)
+//	kind       one byte: 1 buy, 2 donate
+//	id         16 bytes
+//	cid, peer  bytes: the binary CID or peer ID, in canonical form
+//	indices    int count (≤ MaxSharesPerOffer), the first index, then each
+//	           gap less one: strictly increasing, each below 10,000,000
+//	amount     int minor units (> 0), then string currency (3–8 of A–Z)
+//	time       int Unix nanoseconds (> 0)
+//	sig        64 bytes, Ed25519, last field
+//	code       one byte (> 0)
+//
+// Quote: cid campaign, kind, int shares, int amount, string rail, string
+// recipient. A purchase names a recipient and amount 0 (and K ≥ 1 in
+// model shards, 0 or 1 in model pay); a donation names an amount and 0
+// shares. Offer: id, cid, kind, peer buyer, string recipient, indices,
+// amount price, string rail, string request, time expires, sig. Pay: id,
+// bytes proof. Redeliver: id. Delivery: id, bytes payload, bytes receipt.
+// Receipt: id offer, cid, peer buyer, kind, indices, amount, time, sig.
+// Error: code, string message, bytes voucher (possibly empty). Every
+// decoder accepts exactly one encoding of each message.
+//
+// Offers and receipts are signed with the creator's libp2p Ed25519 key,
+// the one the manifest names, over "shardcast-market-offer-v1:" or
+// "shardcast-market-receipt-v1:" followed by the body up to the
+// signature.
+//
+// The payload of a delivery is, for model pay, the content identity
+// wrapped to the buyer's age X25519 recipient (seal.WrapIdentity); for
+// model shards, an age file encrypted to that recipient whose plaintext
+// is the 36-byte encodings of the shares (shares.Share.MarshalBinary) in
+// the offer's index order; for a donation, empty.
+//
+// # Use
+//
+// A creator's node opens a Ledger and calls NewServer with its host, its
+// key, its rails and a Source of its campaigns and their secrets. A
+// buyer's node calls NewClient with its host, ledger, age identity and
+// rails, then Buy or Donate with an Order holding the campaign's verified
+// manifest (and, for shards, its opened commitments); the Purchase it
+// returns holds the content identity or the verified shares. The ledger
+// answers the node's questions: Stats, Sold, SalesOverTime, Purchases.
+//
+// Shares are handed out lowest free index first, and share i always costs
+// the manifest's PriceOf(i), so a buyer checks any offer's price with the
+// manifest alone. An index whose offer expired unpaid is sold again, at
+// its own price.
+//
+// # What is promised
+//
+//   - A share index is never reserved twice nor sold twice: the ledger's
+//     primary keys forbid it, whatever the server's memory says.
+//   - A sale is committed (fsync'd, with its delivery and receipt) before
+//     the delivery is sent, and a settled sale is never lost: after a
+//     crash at any instant the buyer's retry, or a Redeliver, gets the
+//     same delivery, and the ledger counts the sale once.
+//   - Paying is idempotent: retries hand over the same proof, and the
+//     creator answers a settled offer with its stored delivery.
+//   - An offer expires with its invoice: the creator cancels the invoice
+//     before freeing the shares, so a late payment cannot settle it, and
+//     a payment that arrives too late is refused with a refund voucher
+//     that the client redeems.
+//   - A client accepts nothing unverified: offers and receipts must carry
+//     the manifest's creator signature and the manifest's price, and every
+//     share must match its commitment; otherwise ErrBadOffer.
+//
+// # What is not
+//
+//   - The client cannot check that a delivered content identity opens the
+//     content; only decrypting the file (seal) shows it. The signed offer
+//     and receipt are the buyer's evidence if it does not.
+//   - A creator that takes the money and never delivers cannot be forced
+//     to; its signed offer proves what it promised. Lightning's preimage
+//     delivery (DESIGN §3) would make payment and delivery atomic; the
+//     test rail does not.
+//   - Requests are not rate-limited per peer beyond MaxRequests; the host's
+//     resource manager must allow enough streams per peer for its buyers.
+package market

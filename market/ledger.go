@@ -1,0 +1,274 @@
+package market
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// The ledger is one SQLite file in WAL mode with synchronous=FULL: a
+// commit is on disk (the WAL fsync'd) when it returns. Every write goes
+// through one goroutine that commits the operations queued at that moment
+// in one transaction, each inside its own SAVEPOINT so that one failing
+// leaves the others intact: one fsync then commits many sales, which is
+// what lets a creator sustain hundreds of sales a second. Reads use a pool
+// of read-only connections and never wait for the writer.
+//
+// Creator side: offers, reserved and sold share indices, sales,
+// donations, deliveries and receipts (role 1). Buyer side: purchases,
+// deliveries and receipts (role 2). One node may be both, even of the
+// same offer.
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+) STRICT;
+-- Offers this node made as creator. status: 1 open, 2 settled, 3 expired.
+CREATE TABLE IF NOT EXISTS offers (
+	id        BLOB PRIMARY KEY,   -- OfferID, 16 bytes
+	campaign  BLOB NOT NULL,      -- CID, binary
+	kind      INTEGER NOT NULL,   -- 1 buy, 2 donate
+	buyer     BLOB NOT NULL,      -- peer ID, binary
+	shares    INTEGER NOT NULL,   -- number of indices
+	amount    INTEGER NOT NULL,   -- minor units
+	currency  TEXT NOT NULL,
+	rail      TEXT NOT NULL,
+	invoice   TEXT NOT NULL,      -- the rail's invoice ID
+	created   INTEGER NOT NULL,   -- Unix nanoseconds
+	expires   INTEGER NOT NULL,   -- Unix nanoseconds
+	status    INTEGER NOT NULL CHECK (status IN (1, 2, 3)),
+	offer     BLOB NOT NULL       -- the signed Offer
+) STRICT;
+CREATE INDEX IF NOT EXISTS offers_open ON offers (expires) WHERE status = 1;
+-- Shares held by open offers. The key makes a double reservation fail.
+CREATE TABLE IF NOT EXISTS reserved (
+	campaign BLOB NOT NULL,
+	idx      INTEGER NOT NULL,
+	offer    BLOB NOT NULL,
+	PRIMARY KEY (campaign, idx)
+) STRICT, WITHOUT ROWID;
+-- Shares sold. The key makes a double sale impossible.
+CREATE TABLE IF NOT EXISTS sold (
+	campaign BLOB NOT NULL,
+	idx      INTEGER NOT NULL,
+	offer    BLOB NOT NULL,
+	PRIMARY KEY (campaign, idx)
+) STRICT, WITHOUT ROWID;
+-- Settled purchases (kind buy): shares is K in model shards, 1 in model pay.
+CREATE TABLE IF NOT EXISTS sales (
+	offer    BLOB PRIMARY KEY REFERENCES offers (id),
+	campaign BLOB NOT NULL,
+	buyer    BLOB NOT NULL,
+	shares   INTEGER NOT NULL,
+	amount   INTEGER NOT NULL,
+	currency TEXT NOT NULL,
+	time     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS sales_campaign ON sales (campaign, time);
+-- Settled donations.
+CREATE TABLE IF NOT EXISTS donations (
+	offer    BLOB PRIMARY KEY REFERENCES offers (id),
+	campaign BLOB NOT NULL,
+	buyer    BLOB NOT NULL,
+	amount   INTEGER NOT NULL,
+	currency TEXT NOT NULL,
+	time     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS donations_campaign ON donations (campaign, time);
+-- Offers this node accepted as buyer. status: 1 paying, 2 complete, 3 expired.
+CREATE TABLE IF NOT EXISTS purchases (
+	offer    BLOB PRIMARY KEY,
+	campaign BLOB NOT NULL,
+	creator  BLOB NOT NULL,       -- the peer it bought from
+	kind     INTEGER NOT NULL,
+	shares   INTEGER NOT NULL,
+	amount   INTEGER NOT NULL,
+	currency TEXT NOT NULL,
+	status   INTEGER NOT NULL CHECK (status IN (1, 2, 3)),
+	created  INTEGER NOT NULL,
+	updated  INTEGER NOT NULL,
+	signed   BLOB NOT NULL        -- the signed Offer
+) STRICT;
+-- The Delivery message of each settled offer, as sent (role 1) or
+-- received (role 2); its payload is encrypted to the buyer.
+CREATE TABLE IF NOT EXISTS deliveries (
+	offer    BLOB NOT NULL,
+	role     INTEGER NOT NULL CHECK (role IN (1, 2)),
+	delivery BLOB NOT NULL,
+	PRIMARY KEY (offer, role)
+) STRICT, WITHOUT ROWID;
+-- Signed receipts, as issued (role 1) or received (role 2).
+CREATE TABLE IF NOT EXISTS receipts (
+	offer    BLOB NOT NULL,
+	role     INTEGER NOT NULL CHECK (role IN (1, 2)),
+	campaign BLOB NOT NULL,
+	time     INTEGER NOT NULL,
+	receipt  BLOB NOT NULL,
+	PRIMARY KEY (offer, role)
+) STRICT, WITHOUT ROWID;
+`
+
+const (
+	roleCreator = 1
+	roleBuyer   = 2
+)
+
+// maxBatch bounds how many operations share one transaction.
+const maxBatch = 256
+
+var errClosed = errors.New("market: ledger is closed")
+
+// Ledger is a node's durable record of the market: as creator, its
+// offers, reserved and sold shares, sales, donations, deliveries and
+// receipts; as buyer, its purchases with their deliveries and receipts.
+// Every write is committed and fsync'd before the call that makes it
+// returns. It is safe for concurrent use.
+type Ledger struct {
+	path      string
+	w, r      *sql.DB // one writing connection; a pool of read-only ones
+	ops       chan *op
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// An op is one unit of work for the writer: fn runs inside a savepoint
+// and either all of what it wrote commits or none of it.
+type op struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	err  error
+	done chan struct{}
+}
+
+// OpenLedger opens (creating if needed) the ledger at path.
+func OpenLedger(path string) (*Ledger, error) {
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("market: opening ledger %q: path must not contain ? or #", path)
+	}
+	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if _, err := w.Exec(schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("market: creating ledger in %s: %w", path, err)
+	}
+	var mode string
+	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("market: opening ledger %s: journal mode %q, want wal: %v", path, mode, err)
+	}
+	r, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	l := &Ledger{path: path, w: w, r: r, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
+	go l.run()
+	return l, nil
+}
+
+// Close stops the ledger after the writes under way have committed.
+func (l *Ledger) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.quit)
+		<-l.done
+	})
+	return errors.Join(l.r.Close(), l.w.Close())
+}
+
+// write runs fn in the writer and returns once its effects are durable,
+// or with the error that undid them. If ctx ends before the writer takes
+// the operation, nothing runs; once taken, write waits for the outcome
+// whatever ctx does, so that a nil error always means committed.
+func (l *Ledger) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case l.ops <- o:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.quit:
+		return errClosed
+	}
+	<-o.done
+	return o.err
+}
+
+func (l *Ledger) run() {
+	defer close(l.done)
+	batch := make([]*op, 0, maxBatch)
+	for {
+		select {
+		case o := <-l.ops:
+			batch = append(batch[:0], o)
+		case <-l.quit:
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-l.ops:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		l.commit(batch)
+		for _, o := range batch {
+			close(o.done)
+		}
+	}
+}
+
+// commit runs a batch in one transaction. An operation's own error rolls
+// back to its savepoint; an error of the transaction itself (a full disk,
+// an I/O error) fails every operation of the batch.
+func (l *Ledger) commit(batch []*op) {
+	fail := func(err error) {
+		for _, o := range batch {
+			if o.err == nil {
+				o.err = err
+			}
+		}
+	}
+	tx, err := l.w.Begin()
+	if err != nil {
+		fail(fmt.Errorf("market: ledger %s: beginning transaction: %w", l.path, err))
+		return
+	}
+	for _, o := range batch {
+		if o.err = o.ctx.Err(); o.err != nil {
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("market: ledger %s: opening savepoint: %w", l.path, err))
+			return
+		}
+		var err error
+		if o.err = o.fn(tx); o.err != nil {
+			_, err = tx.Exec("ROLLBACK TO op")
+		}
+		if err == nil {
+			_, err = tx.Exec("RELEASE op")
+		}
+		if err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("market: ledger %s: closing savepoint: %w", l.path, err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("market: ledger %s: committing: %w", l.path, err))
+	}
+}
