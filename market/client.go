@@ -324,8 +324,11 @@ func (c *Client) checkOffer(o Order, q *quote, offer *Offer) error {
 		}
 		want, err = priceOf(m, offer.Indices)
 	}
-	if err != nil || offer.Price.Minor != want {
-		return bad("price %v, the manifest says %d (%v)", offer.Price, want, err)
+	if err != nil {
+		return bad("pricing: %v", err)
+	}
+	if offer.Price.Minor != want {
+		return bad("price %v, the manifest says %v", offer.Price, pay.Amount{Minor: want, Currency: m.Currency})
 	}
 	return nil
 }
