@@ -105,7 +105,17 @@ func OpenTestRail(path string, key ed25519.PrivateKey, opts *TestOptions) (*Test
 }
 
 // Close stops the rail, after the operations under way have committed.
-func (r *TestRail) Close() error { return r.st.close() }
+// Calls blocked in Wait return an error.
+func (r *TestRail) Close() error {
+	err := r.st.close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, w := range r.waiters {
+		close(w.ch)
+		delete(r.waiters, id)
+	}
+	return err
+}
 
 // Name returns "test".
 func (r *TestRail) Name() string { return TestRailName }

@@ -368,3 +368,28 @@ func TestReopen(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestCloseWakesWait: a Wait blocked on an open invoice returns once the
+// rail is closed.
+func TestCloseWakesWait(t *testing.T) {
+	r, err := OpenTestRail(filepath.Join(t.TempDir(), "rail.db"), keyFrom(1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	inv, err := r.CreateInvoice(ctx, InvoiceRequest{Amount: Amount{1, "USD"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		_, err := r.Wait(ctx, inv.ID, func(s Status) bool { return s == Settled })
+		done <- err
+	}()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil {
+		t.Errorf("Wait after Close: got nil error")
+	}
+}

@@ -148,7 +148,7 @@ func (s *store) write(ctx context.Context, wake string, fn func(tx *sql.Tx) erro
 	select {
 	case s.ops <- o:
 	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("pay: waiting for the ledger: %w", ctx.Err())
 	case <-s.quit:
 		return errClosed
 	}
