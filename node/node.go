@@ -30,6 +30,7 @@ import (
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
 	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/xfer"
 )
 
 // Options configure a Node. The zero value runs online with the repo's
@@ -126,7 +127,10 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		bitswap.WithTargetMessageSize(2<<20),
 		bitswap.ProviderSearchDelay(200*time.Millisecond),
 	)
-	n.blocks = blockservice.New(store.Blocks, n.bswap)
+	// Between shardcast peers blocks move over xfer; bitswap stays for
+	// everyone else and for finding providers.
+	xfer.Serve(n.host, store.Blocks, n.log)
+	n.blocks = blockservice.New(store.Blocks, xfer.NewExchange(n.host, n.bswap))
 	n.prov = newProvider(n, n.dht)
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host)
 	if err != nil {

@@ -1,0 +1,243 @@
+package xfer
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipfs/boxo/exchange"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// maxAsk is how many peers outside a session's known sources are asked for
+// a block before it falls back to bitswap.
+const maxAsk = 8
+
+// Exchange is an exchange.SessionExchange that asks peers over xfer first
+// and falls back to another exchange (bitswap).
+type Exchange struct {
+	h     host.Host
+	inner exchange.SessionExchange
+	// recent are peers that served blocks lately, shared by sessions: the
+	// first block of a new session is asked of them first.
+	recent *peerSet
+}
+
+var _ exchange.SessionExchange = (*Exchange)(nil)
+
+// NewExchange returns an Exchange on h in front of inner.
+func NewExchange(h host.Host, inner exchange.SessionExchange) *Exchange {
+	return &Exchange{h: h, inner: inner, recent: newPeerSet()}
+}
+
+// GetBlock implements exchange.Fetcher.
+func (e *Exchange) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
+	return e.fetcher(e.inner).GetBlock(ctx, c)
+}
+
+// GetBlocks implements exchange.Fetcher.
+func (e *Exchange) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.Block, error) {
+	return e.fetcher(e.inner).GetBlocks(ctx, cids)
+}
+
+// NewSession implements exchange.SessionExchange.
+func (e *Exchange) NewSession(ctx context.Context) exchange.Fetcher {
+	return e.fetcher(e.inner.NewSession(ctx))
+}
+
+// NotifyNewBlocks implements exchange.Interface.
+func (e *Exchange) NotifyNewBlocks(ctx context.Context, blks ...blocks.Block) error {
+	return e.inner.NotifyNewBlocks(ctx, blks...)
+}
+
+// Close implements io.Closer.
+func (e *Exchange) Close() error { return e.inner.Close() }
+
+func (e *Exchange) fetcher(inner exchange.Fetcher) *fetcher {
+	return &fetcher{e: e, inner: inner, good: newPeerSet()}
+}
+
+// fetcher is one session: it remembers which peers held its blocks.
+type fetcher struct {
+	e     *Exchange
+	inner exchange.Fetcher
+	good  *peerSet
+	next  atomic.Uint64
+}
+
+// GetBlock asks the session's sources in turn, then a few other xfer peers,
+// then the inner exchange.
+func (f *fetcher) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
+	tried := map[peer.ID]bool{}
+	try := func(p peer.ID) (blocks.Block, bool) {
+		if tried[p] {
+			return nil, false
+		}
+		tried[p] = true
+		b, err := f.e.fetchFrom(ctx, p, c)
+		if err == nil {
+			f.good.add(p)
+			f.e.recent.add(p)
+			return b, true
+		}
+		if !errors.Is(err, errNotHave) {
+			f.good.remove(p)
+			f.e.recent.remove(p)
+		}
+		return nil, false
+	}
+	good := f.good.list()
+	if n := len(good); n > 0 {
+		start := int(f.next.Add(1) % uint64(n))
+		for i := range n {
+			if b, ok := try(good[(start+i)%n]); ok {
+				return b, nil
+			}
+		}
+	}
+	for _, p := range f.e.recent.list() {
+		if b, ok := try(p); ok {
+			return b, nil
+		}
+	}
+	asked := 0
+	for _, p := range f.e.capablePeers() {
+		if asked >= maxAsk || ctx.Err() != nil {
+			break
+		}
+		if tried[p] {
+			continue
+		}
+		asked++
+		if b, ok := try(p); ok {
+			return b, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return f.inner.GetBlock(ctx, c)
+}
+
+// GetBlocks fetches cids concurrently and sends each block as it arrives.
+func (f *fetcher) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.Block, error) {
+	out := make(chan blocks.Block)
+	go func() {
+		defer close(out)
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 32)
+		for _, c := range cids {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				wg.Wait()
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				b, err := f.GetBlock(ctx, c)
+				if err != nil {
+					return
+				}
+				select {
+				case out <- b:
+				case <-ctx.Done():
+				}
+			}()
+		}
+		wg.Wait()
+	}()
+	return out, nil
+}
+
+// capablePeers lists connected peers that speak xfer, shuffled.
+func (e *Exchange) capablePeers() []peer.ID {
+	var out []peer.ID
+	for _, p := range e.h.Network().Peers() {
+		if ok, err := e.h.Peerstore().SupportsProtocols(p, Protocol); err == nil && len(ok) > 0 {
+			out = append(out, p)
+		}
+	}
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// fetchFrom asks p for c over one stream.
+func (e *Exchange) fetchFrom(ctx context.Context, p peer.ID, c cid.Cid) (blocks.Block, error) {
+	s, err := e.h.NewStream(network.WithNoDial(ctx, "xfer"), p, Protocol)
+	if err != nil {
+		return nil, fmt.Errorf("opening xfer stream to %s: %w", p, err)
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	} else {
+		s.SetDeadline(time.Now().Add(streamTimeout))
+	}
+	stop := context.AfterFunc(ctx, func() { s.Reset() })
+	defer stop()
+	if err := writeRequest(s, []cid.Cid{c}); err != nil {
+		s.Reset()
+		return nil, err
+	}
+	s.CloseWrite()
+	data, err := readBlock(bufio.NewReaderSize(s, 64<<10), c)
+	if err != nil {
+		s.Reset()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	return blocks.NewBlockWithCid(data, c)
+}
+
+// peerSet is a small ordered set of peers.
+type peerSet struct {
+	mu    sync.Mutex
+	peers []peer.ID
+}
+
+func newPeerSet() *peerSet { return &peerSet{} }
+
+func (s *peerSet) add(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.peers {
+		if q == p {
+			return
+		}
+	}
+	s.peers = append(s.peers, p)
+	if len(s.peers) > 16 {
+		s.peers = s.peers[1:]
+	}
+}
+
+func (s *peerSet) remove(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, q := range s.peers {
+		if q == p {
+			s.peers = append(s.peers[:i], s.peers[i+1:]...)
+			return
+		}
+	}
+}
+
+func (s *peerSet) list() []peer.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]peer.ID(nil), s.peers...)
+}

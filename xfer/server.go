@@ -1,0 +1,53 @@
+package xfer
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/ipfs/boxo/blockstore"
+	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+)
+
+// streamTimeout bounds one request: a peer that stops reading is dropped.
+const streamTimeout = time.Minute
+
+// Serve answers xfer requests on h from bs until h closes.
+func Serve(h host.Host, bs blockstore.Blockstore, log *slog.Logger) {
+	h.SetStreamHandler(Protocol, func(s network.Stream) {
+		defer s.Close()
+		s.SetDeadline(time.Now().Add(streamTimeout))
+		if err := serve(s, bs); err != nil {
+			log.Debug("xfer request", "peer", s.Conn().RemotePeer(), "err", err)
+			s.Reset()
+		}
+	})
+}
+
+func serve(s network.Stream, bs blockstore.Blockstore) error {
+	cids, err := readRequest(bufio.NewReader(s))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), streamTimeout)
+	defer cancel()
+	w := bufio.NewWriterSize(s, 64<<10)
+	for _, c := range cids {
+		var data []byte
+		b, err := bs.Get(ctx, c)
+		switch {
+		case err == nil:
+			data = b.RawData()
+		case ipld.IsNotFound(err):
+		default:
+			return err
+		}
+		if err := writeBlock(w, data, err == nil); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
