@@ -54,6 +54,10 @@ type ServerOptions struct {
 	Now func() time.Time
 	// Logger receives errors the peer is not told about; nil discards.
 	Logger *slog.Logger
+
+	// afterCommit, if set, runs once a sale is durable and before its
+	// delivery is sent (the crash test kills the process there).
+	afterCommit func(OfferID)
 }
 
 // DefaultOfferTTL is how long an offer can be paid unless ServerOptions
@@ -109,10 +113,6 @@ type Server struct {
 	mu     sync.Mutex // guards closed and wg.Add
 	closed bool
 	wg     sync.WaitGroup
-
-	// afterCommit, if set, runs once a sale is durable and before its
-	// delivery is sent (tests kill the process there).
-	afterCommit func(OfferID)
 }
 
 // NewServer starts selling the campaigns of src on h: it registers the

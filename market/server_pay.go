@@ -107,8 +107,8 @@ func (s *Server) settle(ctx context.Context, row *offerRow) (*delivery, error) {
 	if err := s.ledger.settle(context.WithoutCancel(ctx), o, v); err != nil {
 		return nil, err
 	}
-	if s.afterCommit != nil {
-		s.afterCommit(o.ID)
+	if s.opts.afterCommit != nil {
+		s.opts.afterCommit(o.ID)
 	}
 	return v, nil
 }
