@@ -18,6 +18,13 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
+// A session looks for more sources, until it has maxSources, on one block
+// in exploreEvery.
+const (
+	maxSources   = 4
+	exploreEvery = 4
+)
+
 // maxAsk is how many peers outside a session's known sources are asked for
 // a block before it falls back to bitswap.
 const maxAsk = 8
@@ -96,6 +103,20 @@ func (f *fetcher) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error)
 		return nil, false
 	}
 	good := f.good.list()
+	// Every few blocks, while the session has few sources, ask a peer that
+	// is not one of them first: a file several peers hold is then fetched
+	// from all of them at once.
+	if n := f.next.Load(); len(good) < maxSources && n%exploreEvery == exploreEvery-1 {
+		for _, p := range f.e.capablePeers() {
+			if !f.good.has(p) {
+				if b, ok := try(p); ok {
+					f.next.Add(1)
+					return b, nil
+				}
+				break
+			}
+		}
+	}
 	if n := len(good); n > 0 {
 		start := int(f.next.Add(1) % uint64(n))
 		for i := range n {
@@ -234,6 +255,17 @@ func (s *peerSet) remove(p peer.ID) {
 			return
 		}
 	}
+}
+
+func (s *peerSet) has(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.peers {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *peerSet) list() []peer.ID {
