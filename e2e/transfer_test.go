@@ -190,3 +190,47 @@ func TestDiscoveryThroughDHT(t *testing.T) {
 	}
 	mustEqualFile(t, out, data)
 }
+
+// servedBlocks reads a node's count of blocks served over xfer.
+func servedBlocks(t *testing.T, n *testnet.Node) int {
+	t.Helper()
+	resp, err := n.Get(context.Background(), "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "shardcast_xfer_blocks_served_total "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return int(f)
+		}
+	}
+	t.Fatalf("no shardcast_xfer_blocks_served_total in %s's metrics", n.Name)
+	return 0
+}
+
+// C fetches a file that A and B both hold from both of them at once.
+func TestFetchFromSeveralPeers(t *testing.T) {
+	net := testnet.New(t, binary)
+	a, b, c := net.Node("a"), net.Node("b"), net.Node("c")
+	a.Start()
+	b.Start()
+	c.Start()
+	path, data := randomFile(t, 8, 48<<20)
+	id := a.MustRun("add", path)
+	b.MustRun("connect", a.Addr())
+	b.MustRun("get", id, "-o", filepath.Join(t.TempDir(), "b.out"))
+	a0, b0 := servedBlocks(t, a), servedBlocks(t, b)
+	c.MustRun("connect", a.Addr())
+	c.MustRun("connect", b.Addr())
+	out := filepath.Join(t.TempDir(), "c.out")
+	c.MustRun("get", id, "-o", out)
+	mustEqualFile(t, out, data)
+	fromA, fromB := servedBlocks(t, a)-a0, servedBlocks(t, b)-b0
+	if fromA == 0 || fromB == 0 {
+		t.Fatalf("C got %d blocks from A and %d from B; want some from each", fromA, fromB)
+	}
+	t.Logf("C got %d blocks from A and %d from B", fromA, fromB)
+}

@@ -41,6 +41,8 @@ type Server struct {
 	mux     *http.ServeMux
 	// APIAddr is reported by /api/v1/id.
 	APIAddr string
+	// Metrics, when set, serves /metrics.
+	Metrics http.Handler
 	// Stats, when set, reports a campaign's sales from the node's ledger.
 	Stats func(id cid.Cid) (Stats, error)
 }
@@ -74,6 +76,13 @@ func New(b Backend, c Campaigns, log *slog.Logger) (*Server, error) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})
 	s.mux.HandleFunc("/ipfs/", s.handleIPFS)
+	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if s.Metrics == nil {
+			http.NotFound(w, r)
+			return
+		}
+		s.Metrics.ServeHTTP(w, r)
+	})
 	return s, nil
 }
 

@@ -27,6 +27,7 @@ func (n *Node) ServeAPI(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	h.APIAddr = ln.Addr().String()
+	h.Metrics = n.metricsHandler()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

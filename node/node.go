@@ -57,6 +57,7 @@ type Node struct {
 	bswap  *bitswap.Bitswap
 	blocks blockservice.BlockService
 	prov   *provider
+	xfer   *xfer.Server // nil when offline
 
 	catalog *catalog.Catalog
 	gossip  *catalog.Gossip // nil when offline
@@ -129,7 +130,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	)
 	// Between shardcast peers blocks move over xfer; bitswap stays for
 	// everyone else and for finding providers.
-	xfer.Serve(n.host, store.Blocks, n.log)
+	n.xfer = xfer.Serve(n.host, store.Blocks, n.log)
 	n.blocks = blockservice.New(store.Blocks, xfer.NewExchange(n.host, n.bswap))
 	n.prov = newProvider(n, n.dht)
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/blockstore"
@@ -15,19 +16,27 @@ import (
 // streamTimeout bounds one request: a peer that stops reading is dropped.
 const streamTimeout = time.Minute
 
+// Server counts what it served.
+type Server struct {
+	// Blocks and Bytes count the blocks served and their bytes.
+	Blocks, Bytes atomic.Int64
+}
+
 // Serve answers xfer requests on h from bs until h closes.
-func Serve(h host.Host, bs blockstore.Blockstore, log *slog.Logger) {
+func Serve(h host.Host, bs blockstore.Blockstore, log *slog.Logger) *Server {
+	srv := &Server{}
 	h.SetStreamHandler(Protocol, func(s network.Stream) {
 		defer s.Close()
 		s.SetDeadline(time.Now().Add(streamTimeout))
-		if err := serve(s, bs); err != nil {
+		if err := srv.serve(s, bs); err != nil {
 			log.Debug("xfer request", "peer", s.Conn().RemotePeer(), "err", err)
 			s.Reset()
 		}
 	})
+	return srv
 }
 
-func serve(s network.Stream, bs blockstore.Blockstore) error {
+func (srv *Server) serve(s network.Stream, bs blockstore.Blockstore) error {
 	cids, err := readRequest(bufio.NewReader(s))
 	if err != nil {
 		return err
@@ -47,6 +56,10 @@ func serve(s network.Stream, bs blockstore.Blockstore) error {
 		}
 		if err := writeBlock(w, data, err == nil); err != nil {
 			return err
+		}
+		if data != nil {
+			srv.Blocks.Add(1)
+			srv.Bytes.Add(int64(len(data)))
 		}
 	}
 	return w.Flush()
