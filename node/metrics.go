@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -31,6 +32,6 @@ func (n *Node) metricsHandler() http.Handler {
 	})
 	gauge("shardcast_peers", "Connected peers.", func() float64 { return float64(len(n.Peers())) })
 	gauge("shardcast_campaigns", "Campaigns this node knows.", func() float64 { return float64(len(n.catalog.List())) })
-	reg.MustRegister(prometheus.NewGoCollector())
+	reg.MustRegister(collectors.NewGoCollector())
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
