@@ -424,7 +424,7 @@ func (c *Client) exchange(ctx context.Context, p peer.ID, req []byte, retry bool
 		return nil, err
 	}
 	st.CloseWrite()
-	body, err := readFrameFrom(st, MaxMessageSize)
+	body, err := readFrame(st, MaxMessageSize)
 	if err != nil {
 		st.Reset()
 		if errors.Is(err, errWire) {

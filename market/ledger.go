@@ -135,13 +135,57 @@ type Ledger struct {
 	quit      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// Statements are prepared once: parsing them again for every sale
+	// would cost more than running them. The writer's are prepared when
+	// the ledger opens, on its one connection (writeStatements); reads
+	// are prepared on first use.
+	wstmts map[string]*sql.Stmt
+	rmu    sync.Mutex
+	rstmts map[string]*sql.Stmt
+}
+
+// queryRow runs a read-only query, prepared once.
+func (l *Ledger) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	l.rmu.Lock()
+	st := l.rstmts[query]
+	if st == nil {
+		var err error
+		if st, err = l.r.PrepareContext(ctx, query); err != nil {
+			l.rmu.Unlock()
+			return l.r.QueryRowContext(ctx, query, args...) // reports the same error
+		}
+		l.rstmts[query] = st
+	}
+	l.rmu.Unlock()
+	return st.QueryRowContext(ctx, args...)
+}
+
+// wtx is the writer's transaction, running prepared statements.
+type wtx struct {
+	l  *Ledger
+	tx *sql.Tx
+}
+
+func (w *wtx) exec(query string, args ...any) (sql.Result, error) {
+	if st := w.l.wstmts[query]; st != nil {
+		return w.tx.Stmt(st).Exec(args...)
+	}
+	return w.tx.Exec(query, args...)
+}
+
+func (w *wtx) queryRow(query string, args ...any) *sql.Row {
+	if st := w.l.wstmts[query]; st != nil {
+		return w.tx.Stmt(st).QueryRow(args...)
+	}
+	return w.tx.QueryRow(query, args...)
 }
 
 // An op is one unit of work for the writer: fn runs inside a savepoint
 // and either all of what it wrote commits or none of it.
 type op struct {
 	ctx  context.Context
-	fn   func(tx *sql.Tx) error
+	fn   func(w *wtx) error
 	err  error
 	done chan struct{}
 }
@@ -151,7 +195,7 @@ func OpenLedger(path string) (*Ledger, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("market: opening ledger %q: path must not contain ? or #", path)
 	}
-	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
 	}
@@ -173,7 +217,17 @@ func OpenLedger(path string) (*Ledger, error) {
 		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	l := &Ledger{path: path, w: w, r: r, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
+	l := &Ledger{path: path, w: w, r: r, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{}),
+		wstmts: make(map[string]*sql.Stmt), rstmts: make(map[string]*sql.Stmt)}
+	for _, q := range writeStatements {
+		st, err := w.Prepare(q)
+		if err != nil {
+			r.Close()
+			w.Close()
+			return nil, fmt.Errorf("market: opening ledger %s: preparing %q: %w", path, q, err)
+		}
+		l.wstmts[q] = st
+	}
 	go l.run()
 	return l, nil
 }
@@ -184,6 +238,15 @@ func (l *Ledger) Close() error {
 		close(l.quit)
 		<-l.done
 	})
+	l.rmu.Lock()
+	for _, st := range l.rstmts {
+		st.Close()
+	}
+	l.rstmts = nil
+	l.rmu.Unlock()
+	for _, st := range l.wstmts {
+		st.Close()
+	}
 	return errors.Join(l.r.Close(), l.w.Close())
 }
 
@@ -191,7 +254,7 @@ func (l *Ledger) Close() error {
 // or with the error that undid them. If ctx ends before the writer takes
 // the operation, nothing runs; once taken, write waits for the outcome
 // whatever ctx does, so that a nil error always means committed.
-func (l *Ledger) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (l *Ledger) write(ctx context.Context, fn func(w *wtx) error) error {
 	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
 	select {
 	case l.ops <- o:
@@ -246,21 +309,22 @@ func (l *Ledger) commit(batch []*op) {
 		fail(fmt.Errorf("market: ledger %s: beginning transaction: %w", l.path, err))
 		return
 	}
+	w := &wtx{l: l, tx: tx}
 	for _, o := range batch {
 		if o.err = o.ctx.Err(); o.err != nil {
 			continue
 		}
-		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+		if _, err := w.exec(sqlSavepoint); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("market: ledger %s: opening savepoint: %w", l.path, err))
 			return
 		}
 		var err error
-		if o.err = o.fn(tx); o.err != nil {
-			_, err = tx.Exec("ROLLBACK TO op")
+		if o.err = o.fn(w); o.err != nil {
+			_, err = w.exec(sqlRollbackTo)
 		}
 		if err == nil {
-			_, err = tx.Exec("RELEASE op")
+			_, err = w.exec(sqlRelease)
 		}
 		if err != nil {
 			tx.Rollback()

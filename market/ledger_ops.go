@@ -5,12 +5,40 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	cid "github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
+
+// The statements of the writer, prepared when the ledger opens.
+const (
+	sqlInsertOffer = `INSERT INTO offers (id, campaign, kind, buyer, shares, amount, currency, rail, invoice, created, expires, status, offer)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertReserved = "INSERT INTO reserved (campaign, idx, offer) VALUES (?, ?, ?)"
+	sqlInsertSold     = "INSERT INTO sold (campaign, idx, offer) VALUES (?, ?, ?)"
+	sqlUnreserve      = "DELETE FROM reserved WHERE campaign = ? AND idx = ? AND offer = ?"
+	sqlOfferStatus    = "UPDATE offers SET status = ? WHERE id = ? AND status = ?"
+	sqlInsertDonation = "INSERT INTO donations (offer, campaign, buyer, amount, currency, time) VALUES (?, ?, ?, ?, ?, ?)"
+	sqlInsertSale     = "INSERT INTO sales (offer, campaign, buyer, shares, amount, currency, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	sqlInsertDelivery = "INSERT INTO deliveries (offer, role, delivery) VALUES (?, ?, ?)"
+	sqlInsertReceipt  = "INSERT INTO receipts (offer, role, campaign, time, receipt) VALUES (?, ?, ?, ?, ?)"
+	sqlInsertPurchase = `INSERT INTO purchases (offer, campaign, creator, kind, shares, amount, currency, status, created, updated, signed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlCompletePurchase = "UPDATE purchases SET status = ?, updated = ? WHERE offer = ? RETURNING campaign"
+	sqlReplaceDelivery  = "INSERT OR REPLACE INTO deliveries (offer, role, delivery) VALUES (?, ?, ?)"
+	sqlReplaceReceipt   = "INSERT OR REPLACE INTO receipts (offer, role, campaign, time, receipt) VALUES (?, ?, ?, ?, ?)"
+	sqlExpirePurchase   = "UPDATE purchases SET status = ?, updated = ? WHERE offer = ? AND status = ?"
+	sqlSavepoint        = "SAVEPOINT op"
+	sqlRollbackTo       = "ROLLBACK TO op"
+	sqlRelease          = "RELEASE op"
+)
+
+var writeStatements = []string{
+	sqlInsertOffer, sqlInsertReserved, sqlInsertSold, sqlUnreserve, sqlOfferStatus, sqlInsertDonation,
+	sqlInsertSale, sqlInsertDelivery, sqlInsertReceipt, sqlInsertPurchase, sqlCompletePurchase,
+	sqlReplaceDelivery, sqlReplaceReceipt, sqlExpirePurchase, sqlSavepoint, sqlRollbackTo, sqlRelease,
+}
 
 type offerStatus int
 
@@ -36,9 +64,8 @@ type offerRow struct {
 // putOffer records a new offer and reserves its shares.
 func (l *Ledger) putOffer(ctx context.Context, o *Offer, invoice string, now time.Time) error {
 	raw, camp := o.Marshal(), o.Campaign.Bytes()
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO offers (id, campaign, kind, buyer, shares, amount, currency, rail, invoice, created, expires, status, offer)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err := l.write(ctx, func(tx *wtx) error {
+		_, err := tx.exec(sqlInsertOffer,
 			o.ID[:], camp, int(o.Kind), []byte(o.Buyer), len(o.Indices), o.Price.Minor, o.Price.Currency,
 			o.Rail, invoice, now.UnixNano(), o.Expires.UnixNano(), int(offerOpen), raw)
 		if err != nil {
@@ -52,30 +79,26 @@ func (l *Ledger) putOffer(ctx context.Context, o *Offer, invoice string, now tim
 	return nil
 }
 
-// insertIndices inserts (campaign, idx, offer) rows, many per statement.
-func insertIndices(tx *sql.Tx, table string, camp []byte, id OfferID, indices []uint32) error {
-	const perStmt = 256
-	for len(indices) > 0 {
-		n := min(len(indices), perStmt)
-		args := make([]any, 0, 3*n)
-		for _, idx := range indices[:n] {
-			args = append(args, camp, int64(idx), id[:])
+// insertIndices inserts (campaign, idx, offer) rows.
+func insertIndices(tx *wtx, table string, camp []byte, id OfferID, indices []uint32) error {
+	q := sqlInsertReserved
+	if table == "sold" {
+		q = sqlInsertSold
+	}
+	for _, idx := range indices {
+		if _, err := tx.exec(q, camp, int64(idx), id[:]); err != nil {
+			return fmt.Errorf("%s share %d: %w", table, idx, err)
 		}
-		q := "INSERT INTO " + table + " (campaign, idx, offer) VALUES (?, ?, ?)" + strings.Repeat(", (?, ?, ?)", n-1)
-		if _, err := tx.Exec(q, args...); err != nil {
-			return fmt.Errorf("%s shares: %w", table, err)
-		}
-		indices = indices[n:]
 	}
 	return nil
 }
 
 // unreserve deletes an offer's reservations; they must all exist.
-func unreserve(tx *sql.Tx, o *Offer) error {
+func unreserve(tx *wtx, o *Offer) error {
 	camp := o.Campaign.Bytes()
 	var n int64
 	for _, idx := range o.Indices {
-		res, err := tx.Exec("DELETE FROM reserved WHERE campaign = ? AND idx = ? AND offer = ?", camp, int64(idx), o.ID[:])
+		res, err := tx.exec(sqlUnreserve, camp, int64(idx), o.ID[:])
 		if err != nil {
 			return err
 		}
@@ -93,8 +116,8 @@ func unreserve(tx *sql.Tx, o *Offer) error {
 
 // transition moves an offer from open to status; errNotOpen if it is not
 // open.
-func transition(tx *sql.Tx, id OfferID, status offerStatus) error {
-	res, err := tx.Exec("UPDATE offers SET status = ? WHERE id = ? AND status = ?", int(status), id[:], int(offerOpen))
+func transition(tx *wtx, id OfferID, status offerStatus) error {
+	res, err := tx.exec(sqlOfferStatus, int(status), id[:], int(offerOpen))
 	if err != nil {
 		return err
 	}
@@ -109,16 +132,16 @@ func transition(tx *sql.Tx, id OfferID, status offerStatus) error {
 func (l *Ledger) settle(ctx context.Context, o *Offer, v *delivery) error {
 	camp, r := o.Campaign.Bytes(), v.Receipt
 	enc, rb, t := v.encode(), r.Marshal(), r.Time.UnixNano()
-	err := l.write(ctx, func(tx *sql.Tx) error {
+	err := l.write(ctx, func(tx *wtx) error {
 		if err := transition(tx, o.ID, offerSettled); err != nil {
 			return err
 		}
 		var err error
 		if o.Kind == KindDonate {
-			_, err = tx.Exec("INSERT INTO donations (offer, campaign, buyer, amount, currency, time) VALUES (?, ?, ?, ?, ?, ?)",
+			_, err = tx.exec(sqlInsertDonation,
 				o.ID[:], camp, []byte(o.Buyer), o.Price.Minor, o.Price.Currency, t)
 		} else {
-			_, err = tx.Exec("INSERT INTO sales (offer, campaign, buyer, shares, amount, currency, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			_, err = tx.exec(sqlInsertSale,
 				o.ID[:], camp, []byte(o.Buyer), max(len(o.Indices), 1), o.Price.Minor, o.Price.Currency, t)
 		}
 		if err != nil {
@@ -130,10 +153,10 @@ func (l *Ledger) settle(ctx context.Context, o *Offer, v *delivery) error {
 		if err := insertIndices(tx, "sold", camp, o.ID, o.Indices); err != nil {
 			return err
 		}
-		if _, err := tx.Exec("INSERT INTO deliveries (offer, role, delivery) VALUES (?, ?, ?)", o.ID[:], roleCreator, enc); err != nil {
+		if _, err := tx.exec(sqlInsertDelivery, o.ID[:], roleCreator, enc); err != nil {
 			return err
 		}
-		_, err = tx.Exec("INSERT INTO receipts (offer, role, campaign, time, receipt) VALUES (?, ?, ?, ?, ?)", o.ID[:], roleCreator, camp, t, rb)
+		_, err = tx.exec(sqlInsertReceipt, o.ID[:], roleCreator, camp, t, rb)
 		return err
 	})
 	if err != nil {
@@ -146,7 +169,7 @@ func (l *Ledger) settle(ctx context.Context, o *Offer, v *delivery) error {
 // false, without error, if the offer was not open.
 func (l *Ledger) expire(ctx context.Context, o *Offer) (bool, error) {
 	changed := false
-	err := l.write(ctx, func(tx *sql.Tx) error {
+	err := l.write(ctx, func(tx *wtx) error {
 		changed = false
 		if err := transition(tx, o.ID, offerExpired); err != nil {
 			if errors.Is(err, errNotOpen) {
@@ -179,7 +202,7 @@ func scanOffer(row interface{ Scan(...any) error }) (*offerRow, error) {
 
 // loadOffer returns an offer this node made.
 func (l *Ledger) loadOffer(ctx context.Context, id OfferID) (*offerRow, error) {
-	r, err := scanOffer(l.r.QueryRowContext(ctx, "SELECT offer, invoice, status FROM offers WHERE id = ?", id[:]))
+	r, err := scanOffer(l.queryRow(ctx, "SELECT offer, invoice, status FROM offers WHERE id = ?", id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("market: offer %v: %w", id, errNoOffer)
 	}
@@ -214,7 +237,7 @@ func (l *Ledger) dueOffers(ctx context.Context, now time.Time, limit int) ([]*of
 // loadDelivery returns the stored Delivery message of an offer.
 func (l *Ledger) loadDelivery(ctx context.Context, id OfferID, role int) (*delivery, error) {
 	var b []byte
-	err := l.r.QueryRowContext(ctx, "SELECT delivery FROM deliveries WHERE offer = ? AND role = ?", id[:], role).Scan(&b)
+	err := l.queryRow(ctx, "SELECT delivery FROM deliveries WHERE offer = ? AND role = ?", id[:], role).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("market: delivery of offer %v: %w", id, errNoRecord)
 	}
@@ -264,9 +287,8 @@ const (
 
 // putPurchase records, before paying, an offer this node accepted.
 func (l *Ledger) putPurchase(ctx context.Context, o *Offer, creator peer.ID, now time.Time) error {
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO purchases (offer, campaign, creator, kind, shares, amount, currency, status, created, updated, signed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err := l.write(ctx, func(tx *wtx) error {
+		_, err := tx.exec(sqlInsertPurchase,
 			o.ID[:], o.Campaign.Bytes(), []byte(creator), int(o.Kind), len(o.Indices), o.Price.Minor, o.Price.Currency,
 			int(purchasePaying), now.UnixNano(), now.UnixNano(), o.Marshal())
 		return err
@@ -280,17 +302,17 @@ func (l *Ledger) putPurchase(ctx context.Context, o *Offer, creator peer.ID, now
 // completePurchase records the verified delivery and receipt of a purchase.
 func (l *Ledger) completePurchase(ctx context.Context, v *delivery, now time.Time) error {
 	id, enc, rb := v.ID, v.encode(), v.Receipt.Marshal()
-	err := l.write(ctx, func(tx *sql.Tx) error {
+	err := l.write(ctx, func(tx *wtx) error {
 		var camp []byte
-		err := tx.QueryRow("UPDATE purchases SET status = ?, updated = ? WHERE offer = ? RETURNING campaign",
+		err := tx.queryRow(sqlCompletePurchase,
 			int(purchaseComplete), now.UnixNano(), id[:]).Scan(&camp)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec("INSERT OR REPLACE INTO deliveries (offer, role, delivery) VALUES (?, ?, ?)", id[:], roleBuyer, enc); err != nil {
+		if _, err := tx.exec(sqlReplaceDelivery, id[:], roleBuyer, enc); err != nil {
 			return err
 		}
-		_, err = tx.Exec("INSERT OR REPLACE INTO receipts (offer, role, campaign, time, receipt) VALUES (?, ?, ?, ?, ?)",
+		_, err = tx.exec(sqlReplaceReceipt,
 			id[:], roleBuyer, camp, v.Receipt.Time.UnixNano(), rb)
 		return err
 	})
@@ -303,8 +325,8 @@ func (l *Ledger) completePurchase(ctx context.Context, v *delivery, now time.Tim
 // expirePurchase records that a purchase's offer expired unpaid or was
 // refunded.
 func (l *Ledger) expirePurchase(ctx context.Context, id OfferID, now time.Time) error {
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec("UPDATE purchases SET status = ?, updated = ? WHERE offer = ? AND status = ?",
+	err := l.write(ctx, func(tx *wtx) error {
+		_, err := tx.exec(sqlExpirePurchase,
 			int(purchaseExpired), now.UnixNano(), id[:], int(purchasePaying))
 		return err
 	})

@@ -402,7 +402,7 @@ func TestForgedOffer(t *testing.T) {
 func fakeCreator(t *testing.T, c *creator, forge func(*Offer)) network.StreamHandler {
 	return func(s network.Stream) {
 		defer s.Close()
-		body, err := readFrameFrom(s, maxRequestFrame)
+		body, err := readFrame(s, maxRequestFrame)
 		if err != nil {
 			t.Error(err)
 			return

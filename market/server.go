@@ -196,7 +196,7 @@ func (s *Server) handle(st network.Stream) {
 // serve reads one request and returns the body of the answer.
 func (s *Server) serve(ctx context.Context, st network.Stream) []byte {
 	remote := st.Conn().RemotePeer()
-	body, err := readFrameFrom(st, maxRequestFrame)
+	body, err := readFrame(st, maxRequestFrame)
 	var msg any
 	if err == nil {
 		msg, err = decodeMessage(body)

@@ -1,7 +1,6 @@
 package market
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -59,21 +58,21 @@ const (
 
 // readFrame reads one frame: the body's length as a minimal uvarint, then
 // the body, 1 to max bytes.
-func readFrame(r io.ByteReader, max int) ([]byte, error) {
+func readFrame(r io.Reader, max int) ([]byte, error) {
 	var n uint64
+	var c [1]byte
 	for i := 0; ; i++ {
-		c, err := r.ReadByte()
-		if err != nil {
+		if _, err := io.ReadFull(r, c[:]); err != nil {
 			if i > 0 && err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, fmt.Errorf("reading frame length: %w", err)
 		}
-		if i == 3 || (c == 0 && i > 0) { // 3 bytes of 7 bits hold more than MaxMessageSize
+		if i == 3 || (c[0] == 0 && i > 0) { // 3 bytes of 7 bits hold more than MaxMessageSize
 			return nil, fmt.Errorf("%w: frame length is not a minimal uvarint below 2^21", errWire)
 		}
-		n |= uint64(c&0x7f) << (7 * i)
-		if c < 0x80 {
+		n |= uint64(c[0]&0x7f) << (7 * i)
+		if c[0] < 0x80 {
 			break
 		}
 	}
@@ -81,25 +80,13 @@ func readFrame(r io.ByteReader, max int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: frame of %d bytes, want 1 to %d", errWire, n, max)
 	}
 	body := make([]byte, n)
-	for i := range body {
-		c, err := r.ReadByte()
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, fmt.Errorf("reading %d-byte frame: %w", n, err)
+	if _, err := io.ReadFull(r, body); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
-		body[i] = c
+		return nil, fmt.Errorf("reading %d-byte frame: %w", n, err)
 	}
 	return body, nil
-}
-
-// readFrameFrom reads one frame from a stream.
-func readFrameFrom(r io.Reader, max int) ([]byte, error) {
-	if br, ok := r.(io.ByteReader); ok {
-		return readFrame(br, max)
-	}
-	return readFrame(bufio.NewReaderSize(io.LimitReader(r, int64(max)+binary.MaxVarintLen32), 4096), max)
 }
 
 // appendFrame appends body as a frame.
