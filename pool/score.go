@@ -37,6 +37,8 @@ const (
 // most of the time and bursty at sales and deadlines.
 func PubSubOptions() []pubsub.Option {
 	params := &pubsub.PeerScoreParams{
+		// Filled in per topic by Gossip; SetScoreParams needs the map.
+		Topics:            map[string]*pubsub.TopicScoreParams{},
 		TopicScoreCap:     topicScoreCap,
 		AppSpecificScore:  func(peer.ID) float64 { return 0 },
 		AppSpecificWeight: 0,
