@@ -28,6 +28,11 @@ const Topic = "/shardcast/catalog/1"
 // catalogs when they connect.
 const SyncProtocol protocol.ID = "/shardcast/catalog-sync/1.0.0"
 
+// PushProtocol is the stream protocol a node uses to hand what it just
+// published to the peers it is connected to, at once: gossip reaches only
+// peers whose subscription it already knows.
+const PushProtocol protocol.ID = "/shardcast/catalog-push/1.0.0"
+
 // Limits on what a peer may send. A manifest is at most
 // campaign.MaxManifestSize; a sync carries at most maxSyncEntries of them.
 const (
@@ -83,6 +88,7 @@ func StartGossip(ctx context.Context, c *Catalog, h host.Host, ps *pubsub.PubSub
 		}
 	}()
 	h.SetStreamHandler(SyncProtocol, g.serveSync)
+	h.SetStreamHandler(PushProtocol, g.servePush)
 	h.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, conn network.Conn) {
 			go g.syncWith(ctx, conn.RemotePeer())
@@ -182,6 +188,7 @@ func (g *Gossip) PublishManifest(ctx context.Context, raw []byte) (Entry, error)
 	if err := g.topic.Publish(ctx, manifestMsg(raw)); err != nil {
 		return Entry{}, fmt.Errorf("announcing campaign %s: %w", e.ID, err)
 	}
+	g.push(manifestMsg(raw))
 	return e, nil
 }
 
@@ -193,6 +200,7 @@ func (g *Gossip) PublishState(ctx context.Context, id cid.Cid, raw []byte) error
 	if err := g.topic.Publish(ctx, stateMsg(id, raw)); err != nil {
 		return fmt.Errorf("announcing state of %s: %w", id, err)
 	}
+	g.push(stateMsg(id, raw))
 	return nil
 }
 
@@ -267,4 +275,47 @@ func readRecord(r *bufio.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return rec, nil
+}
+
+// push hands one record to every connected peer that speaks PushProtocol,
+// in the background.
+func (g *Gossip) push(rec []byte) {
+	for _, p := range g.h.Network().Peers() {
+		if ok, err := g.h.Peerstore().SupportsProtocols(p, PushProtocol); err != nil || len(ok) == 0 {
+			continue
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
+			defer cancel()
+			s, err := g.h.NewStream(network.WithNoDial(ctx, "catalog push"), p, PushProtocol)
+			if err != nil {
+				return
+			}
+			s.SetDeadline(time.Now().Add(syncTimeout))
+			w := bufio.NewWriter(s)
+			if writeRecord(w, rec) != nil || w.Flush() != nil {
+				s.Reset()
+				return
+			}
+			s.Close()
+		}()
+	}
+}
+
+// servePush accepts the records a peer pushes, verifying each.
+func (g *Gossip) servePush(s network.Stream) {
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(syncTimeout))
+	r := bufio.NewReader(s)
+	for i := 0; i < 16; i++ {
+		rec, err := readRecord(r)
+		if err != nil {
+			return
+		}
+		if err := g.accept(rec); err != nil {
+			g.log.Debug("catalog push: rejected record", "peer", s.Conn().RemotePeer(), "err", err)
+			s.Reset()
+			return
+		}
+	}
 }

@@ -234,3 +234,26 @@ func TestFetchFromSeveralPeers(t *testing.T) {
 	}
 	t.Logf("C got %d blocks from A and %d from B", fromA, fromB)
 }
+
+// Two peers that listen only on QUIC share a file.
+func TestTransferOverQUIC(t *testing.T) {
+	net := testnet.New(t, binary)
+	a, b := net.Node("a"), net.Node("b")
+	a.Start("--listen", "/ip4/127.0.0.1/udp/0/quic-v1")
+	b.Start("--listen", "/ip4/127.0.0.1/udp/0/quic-v1")
+	var quic string
+	for _, addr := range a.Addrs {
+		if strings.Contains(addr, "/quic-v1/") {
+			quic = addr
+		}
+	}
+	if quic == "" {
+		t.Fatalf("A listens on no QUIC address: %v", a.Addrs)
+	}
+	path, data := randomFile(t, 9, 4<<20+1)
+	id := a.MustRun("add", path)
+	b.MustRun("connect", quic)
+	out := filepath.Join(t.TempDir(), "b.out")
+	b.MustRun("get", id, "-o", out)
+	mustEqualFile(t, out, data)
+}

@@ -69,9 +69,15 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 		ci.Deadline = m.Deadline.UTC().Format(time.RFC3339)
 	}
 	if e.State != nil {
-		ci.Sold, ci.Raised = e.State.Sold, e.State.Raised
+		// The creator's signed figures; for open campaigns they count
+		// donations.
+		if m.Model == campaign.ModelOpen {
+			ci.Donated = e.State.Raised
+		} else {
+			ci.Sold, ci.Raised = e.State.Sold, e.State.Raised
+		}
 	}
-	if s.Stats != nil {
+	if ci.Mine && s.Stats != nil {
 		if st, err := s.Stats(e.ID); err == nil {
 			ci.Sold, ci.Raised, ci.Donated = st.Sold, st.Raised, st.Donated
 		}

@@ -36,6 +36,7 @@ type Backend interface {
 type Server struct {
 	b       Backend
 	c       Campaigns
+	m       Market
 	log     *slog.Logger
 	gateway http.Handler
 	mux     *http.ServeMux
@@ -48,7 +49,7 @@ type Server struct {
 }
 
 // New returns a Server for b.
-func New(b Backend, c Campaigns, log *slog.Logger) (*Server, error) {
+func New(b Backend, c Campaigns, m Market, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -59,6 +60,7 @@ func New(b Backend, c Campaigns, log *slog.Logger) (*Server, error) {
 	s := &Server{
 		b:       b,
 		c:       c,
+		m:       m,
 		log:     log,
 		gateway: gateway.NewHandler(gateway.Config{DeserializedResponses: true}, backend),
 		mux:     http.NewServeMux(),
@@ -72,6 +74,10 @@ func New(b Backend, c Campaigns, log *slog.Logger) (*Server, error) {
 	s.mux.HandleFunc("GET /api/v1/campaigns", s.handleCampaigns)
 	s.mux.HandleFunc("GET /api/v1/campaigns/{id}", s.handleCampaign)
 	s.mux.HandleFunc("GET /watch/{id}", s.handleWatch)
+	s.mux.HandleFunc("POST /api/v1/campaigns/{id}/buy", s.handleBuy)
+	s.mux.HandleFunc("POST /api/v1/campaigns/{id}/donate", s.handleDonate)
+	s.mux.HandleFunc("GET /api/v1/receipts", s.handleReceipts)
+	s.mux.HandleFunc("GET /api/v1/wallet", s.handleWallet)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})

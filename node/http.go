@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ipfs/go-cid"
+
 	"github.com/shardcast/shardcast/httpapi"
 )
 
@@ -22,12 +24,16 @@ func (n *Node) ListenAPI(addr string) (net.Listener, error) {
 
 // ServeAPI serves the HTTP API and gateway on ln until ctx is done.
 func (n *Node) ServeAPI(ctx context.Context, ln net.Listener) error {
-	h, err := httpapi.New(n, n, n.log)
+	h, err := httpapi.New(n, n, n, n.log)
 	if err != nil {
 		return err
 	}
 	h.APIAddr = ln.Addr().String()
 	h.Metrics = n.metricsHandler()
+	h.Stats = func(id cid.Cid) (httpapi.Stats, error) {
+		st, err := n.Stats(ctx, id)
+		return httpapi.Stats{Sold: int64(st.Sold), Raised: st.Raised, Donated: st.Donated}, err
+	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -30,6 +30,8 @@ import (
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
 	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/market"
+	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/xfer"
 )
 
@@ -61,6 +63,12 @@ type Node struct {
 
 	catalog *catalog.Catalog
 	gossip  *catalog.Gossip // nil when offline
+
+	// The market, nil when offline.
+	testRail *pay.TestRail
+	ledger   *market.Ledger
+	seller   *market.Server
+	buyer    *market.Client
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -138,6 +146,9 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		return nil, fmt.Errorf("starting gossipsub: %w", err)
 	}
 	if n.gossip, err = catalog.StartGossip(n.ctx, n.catalog, n.host, ps, n.log); err != nil {
+		return nil, err
+	}
+	if err := n.startMarket(); err != nil {
 		return nil, err
 	}
 	n.wg.Add(2)
@@ -294,6 +305,9 @@ func (n *Node) BlockService() blockservice.BlockService { return n.blocks }
 func (n *Node) Close() error {
 	n.cancel()
 	var errs []error
+	if n.seller != nil {
+		errs = append(errs, n.seller.Close())
+	}
 	if n.bswap != nil {
 		errs = append(errs, n.bswap.Close())
 	}
@@ -304,6 +318,12 @@ func (n *Node) Close() error {
 		errs = append(errs, n.host.Close())
 	}
 	n.wg.Wait()
+	if n.ledger != nil {
+		errs = append(errs, n.ledger.Close())
+	}
+	if n.testRail != nil {
+		errs = append(errs, n.testRail.Close())
+	}
 	errs = append(errs, n.store.Close())
 	return errors.Join(errs...)
 }

@@ -6,6 +6,11 @@
 #   2. fetch from one peer, by a node with an empty store:
 #               shardcast get CID > /dev/null vs Kubo `ipfs cat CID` (bitswap)
 #                                            vs Go http.FileServer + curl
+#   4. encrypted import: shardcast publish --model pay (age + UnixFS + store)
+#               vs Kubo's plaintext `ipfs add`
+#   5. seek in an encrypted film: time to first byte of a 1 MiB Range at the
+#      middle through /watch on a fresh node that bought the film
+#               vs Kubo's gateway on the plaintext (as in 3)
 #   3. seek: time to first byte of a 1 MiB Range at the middle of the file,
 #      through the gateway of a fresh node connected to the provider:
 #               shardcast gateway             vs Kubo gateway (same plaintext)
@@ -208,8 +213,27 @@ read -r sc_ttfb sc_rtotal <<<"$r"
 r=$(range_ttfb "http://$(cat "$WORK/sc-prov/api")/ipfs/$SC_CID")
 read -r sc_ttfb_local _ <<<"$r"
 stop "$SC_PID_seek"
-stop "$SC_PID_prov"
 rm -rf "$WORK/sc-seek"
+
+log "shardcast: encrypted import (publish --model pay: age + UnixFS + store)"
+c0=$(cpu "$SC_PID_prov")
+timed sc_seal "$WORK/out" sc prov publish "$FILE" --model pay --price 1 --title bench
+sc_seal_dcpu=$(awk -v a="$c0" -v b="$(cpu "$SC_PID_prov")" 'BEGIN { printf "%.2f", b - a }')
+SC_CAMP=$(tr -d '[:space:]' <"$WORK/out")
+[ -n "$SC_CAMP" ] || die "shardcast publish printed no campaign ID"
+
+log "shardcast: Range at the middle of the decrypted film through /watch on a fresh buyer"
+sc_start watch
+sc watch connect "$SC_PROV_ADDR" >/dev/null 2>"$WORK/err" || die "shardcast connect failed: $(tr '\n' ' ' <"$WORK/err")"
+knows_campaign() { sc watch status "$SC_CAMP" >/dev/null 2>&1; }
+wait_for "the buyer learning the campaign" knows_campaign
+sc watch buy "$SC_CAMP" >/dev/null 2>"$WORK/err" || die "shardcast buy failed: $(tr '\n' ' ' <"$WORK/err")"
+[ "$(find "$WORK/sc-watch" -type f -name '*.data' | wc -l)" -eq 0 ] || die "the buyer's store is not empty"
+r=$(range_ttfb "http://$(cat "$WORK/sc-watch/api")/watch/$SC_CAMP")
+read -r sc_wttfb sc_wtotal <<<"$r"
+stop "$SC_PID_watch"
+stop "$SC_PID_prov"
+rm -rf "$WORK/sc-watch"
 
 # ---------------------------------------------------------------- Kubo
 
@@ -310,16 +334,22 @@ printf '%-28s %-14s %-24s %s×\n' "fetch $SIZE_MIB MiB, one peer" "$(mbps "$sc_g
 printf '%-28s %-14s %-24s %s×\n' "" "" "HTTP $(mbps "$http_get") MB/s" "$(ratio "$http_get" "$sc_get")"
 printf '%-28s %-14s %-24s %s×\n' "Range 1 MiB at middle, TTFB" "$(ms "$sc_ttfb")" "Kubo gw $(ms "$kubo_ttfb")" \
 	"$(ratio "$sc_ttfb" "$kubo_ttfb")"
+printf '%-28s %-14s %-24s %s×\n' "encrypted import $SIZE_MIB MiB" "$(mbps "$sc_seal") MB/s" "Kubo add $(mbps "$kubo_add") MB/s" \
+	"$(ratio "$kubo_add" "$sc_seal")"
+printf '%-28s %-14s %-24s %s×\n' "/watch Range at middle, TTFB" "$(ms "$sc_wttfb")" "Kubo gw $(ms "$kubo_ttfb")" \
+	"$(ratio "$sc_wttfb" "$kubo_ttfb")"
 echo
 echo "ratio: throughput shardcast/anchor (higher is better); TTFB shardcast/Kubo (lower is better)"
 echo
 echo "wall time, and CPU time of the client command, the serving daemon and the fetching daemon:"
 printf '  %-22s wall %8s  client %7s  server %7s  fetching daemon %7s\n' \
 	"shardcast add" "${sc_add}s" "${sc_add_cpu}s" "${sc_add_dcpu}s" "-" \
+	"shardcast publish pay" "${sc_seal}s" "${sc_seal_cpu}s" "${sc_seal_dcpu}s" "-" \
 	"Kubo add" "${kubo_add}s" "${kubo_add_cpu}s" "${kubo_add_dcpu}s" "-" \
 	"shardcast get" "${sc_get}s" "${sc_get_cpu}s" "${sc_get_pcpu}s" "${sc_get_gcpu}s" \
 	"Kubo cat" "${kubo_cat}s" "${kubo_cat_cpu}s" "${kubo_cat_pcpu}s" "${kubo_cat_gcpu}s" \
 	"HTTP curl" "${http_get}s" "${http_get_cpu}s" "${http_scpu}s" "-"
 printf '  %-22s TTFB %s, whole 1 MiB in %s; on the provider itself (all local) TTFB %s\n' \
 	"shardcast Range" "$(ms "$sc_ttfb")" "$(ms "$sc_rtotal")" "$(ms "$sc_ttfb_local")" \
+	"shardcast /watch Range" "$(ms "$sc_wttfb")" "$(ms "$sc_wtotal")" "-" \
 	"Kubo Range" "$(ms "$kubo_ttfb")" "$(ms "$kubo_rtotal")" "$(ms "$kubo_ttfb_local")"

@@ -59,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // no type of their own.
 func isCobraUsage(err error) bool {
 	s := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "required flag", "flag needs an argument", "invalid argument"} {
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "required flag", "flag needs an argument", "invalid argument", "accepts "} {
 		if strings.HasPrefix(s, p) {
 			return true
 		}
@@ -95,6 +95,10 @@ func newRoot(e *env) *cobra.Command {
 		newCampaignsCmd(e),
 		newStatusCmd(e),
 		newWatchCmd(e),
+		newBuyCmd(e),
+		newDonateCmd(e),
+		newReceiptsCmd(e),
+		newWalletCmd(e),
 	)
 	return root
 }

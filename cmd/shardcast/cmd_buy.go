@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/httpapi"
+)
+
+func newBuyCmd(e *env) *cobra.Command {
+	var k int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "buy CAMPAIGN",
+		Short: "Buy access (pay) or shares (shards); returns once the delivery is verified",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignArg(args[0])
+			if err != nil {
+				return err
+			}
+			if k < 0 {
+				return usageError{fmt.Errorf("--shards %d: must be positive", k)}
+			}
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			var ri httpapi.ReceiptInfo
+			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/buy", httpapi.BuyRequest{Shares: k}, &ri); err != nil {
+				return err
+			}
+			return e.printReceipt(ri, asJSON)
+		},
+	}
+	cmd.Flags().IntVar(&k, "shards", 1, "shares to buy (model shards)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the receipt as JSON")
+	return cmd
+}
+
+func newDonateCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "donate CAMPAIGN AMOUNT",
+		Short: "Donate to a campaign's creator, e.g. donate ID 5.00",
+		Args:  exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignArg(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			ci, err := e.campaignInfo(cmd.Context(), c, id)
+			if err != nil {
+				return err
+			}
+			amount, err := campaign.ParseAmount(args[1], ci.Currency)
+			if err != nil {
+				return usageError{fmt.Errorf("amount %q: %w", args[1], err)}
+			}
+			if amount <= 0 {
+				return usageError{fmt.Errorf("amount %q: must be positive", args[1])}
+			}
+			var ri httpapi.ReceiptInfo
+			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/donate", httpapi.DonateRequest{Amount: amount}, &ri); err != nil {
+				return err
+			}
+			return e.printReceipt(ri, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the receipt as JSON")
+	return cmd
+}
+
+// printReceipt prints a receipt: the offer ID alone on stdout, the rest on
+// stderr, or JSON.
+func (e *env) printReceipt(ri httpapi.ReceiptInfo, asJSON bool) error {
+	if asJSON {
+		return e.printJSON(ri)
+	}
+	label := ""
+	if ri.Rail == "test" {
+		label = " (TEST MONEY)"
+	}
+	fmt.Fprintf(e.stderr, "%s %s %s%s, receipt signed by the creator\n", ri.Kind, campaign.FormatAmount(ri.Amount, ri.Currency), ri.Currency, label)
+	fmt.Fprintln(e.stdout, ri.Offer)
+	return nil
+}
+
+func newReceiptsCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "receipts [CAMPAIGN]",
+		Short: "List this node's purchases and donations",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := url.Values{}
+			if len(args) == 1 {
+				id, err := campaignArg(args[0])
+				if err != nil {
+					return err
+				}
+				q.Set("campaign", id.String())
+			}
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			var list []httpapi.ReceiptInfo
+			if err := c.call(cmd.Context(), "GET", "/api/v1/receipts?"+q.Encode(), nil, &list); err != nil {
+				return err
+			}
+			if asJSON {
+				return e.printJSON(list)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME\tKIND\tAMOUNT\tSTATUS\tCAMPAIGN")
+			for _, r := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\n", r.Time, r.Kind, campaign.FormatAmount(r.Amount, r.Currency), r.Currency, r.Status, r.Campaign)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newWalletCmd(e *env) *cobra.Command {
+	var currency string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "wallet",
+		Short: "Show this node's balance of test money",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			cur := strings.ToUpper(currency)
+			var out struct {
+				Currency string `json:"currency"`
+				Balance  int64  `json:"balance"`
+			}
+			if err := c.call(cmd.Context(), "GET", "/api/v1/wallet?currency="+url.QueryEscape(cur), nil, &out); err != nil {
+				return err
+			}
+			if asJSON {
+				return e.printJSON(map[string]any{"rail": "test", "test_money": true, "currency": out.Currency, "balance": out.Balance})
+			}
+			fmt.Fprintf(e.stdout, "%s %s\n", campaign.FormatAmount(out.Balance, out.Currency), out.Currency)
+			fmt.Fprintln(e.stderr, "test money (the test rail)")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&currency, "currency", "USD", "currency")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

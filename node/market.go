@@ -1,0 +1,209 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"filippo.io/age"
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/market"
+	"github.com/shardcast/shardcast/pay"
+	"github.com/shardcast/shardcast/shares"
+)
+
+// Repo files of the market.
+const (
+	ledgerFile   = "ledger.db"
+	testRailFile = "testrail.db"
+	// peerAddrTTL is how long addresses found for a creator are kept.
+	peerAddrTTL = time.Hour
+)
+
+// startMarket opens the ledger and the test rail and starts selling this
+// node's campaigns and buying others'.
+func (n *Node) startMarket() error {
+	raw, err := n.repo.Key.Raw()
+	if err != nil {
+		return fmt.Errorf("reading peer key: %w", err)
+	}
+	if len(raw) != ed25519.PrivateKeySize {
+		return fmt.Errorf("the peer key is not Ed25519: the test rail needs one")
+	}
+	if n.testRail, err = pay.OpenTestRail(n.repo.Path(testRailFile), ed25519.PrivateKey(raw), nil); err != nil {
+		return err
+	}
+	if n.ledger, err = market.OpenLedger(n.repo.Path(ledgerFile)); err != nil {
+		return err
+	}
+	rails := []pay.Rail{n.testRail}
+	if n.seller, err = market.NewServer(n.host, n.repo.Key, n.ledger, rails, marketSource{n}, &market.ServerOptions{Logger: n.log}); err != nil {
+		return err
+	}
+	id, err := n.AgeIdentity()
+	if err != nil {
+		return err
+	}
+	if n.buyer, err = market.NewClient(n.host, n.ledger, id, rails, nil); err != nil {
+		return err
+	}
+	return nil
+}
+
+// marketSource gives the market this node's own campaigns and their secrets.
+type marketSource struct{ n *Node }
+
+func (s marketSource) Campaign(id cid.Cid) (*campaign.Manifest, error) {
+	e, err := s.n.catalog.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Manifest.Creator != s.n.ID() {
+		return nil, fmt.Errorf("campaign %s is not this node's", id)
+	}
+	return e.Manifest, nil
+}
+
+func (s marketSource) ContentIdentity(id cid.Cid) (*age.X25519Identity, error) {
+	m, err := s.Campaign(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.n.ContentKey(m.Content)
+}
+
+func (s marketSource) Share(id cid.Cid, index uint32) (shares.Share, error) {
+	return shares.Share{}, fmt.Errorf("campaign %s: shares are not sold by this version", id)
+}
+
+// Stats returns a campaign's sales: from this node's ledger when it is the
+// creator, from the creator's newest signed state otherwise.
+func (n *Node) Stats(ctx context.Context, id cid.Cid) (market.Stats, error) {
+	if n.ledger == nil {
+		return market.Stats{}, ErrOffline
+	}
+	return n.ledger.Stats(ctx, id)
+}
+
+// reachCreator makes sure the creator of a campaign can be dialled: it is
+// connected, or the DHT finds its addresses.
+func (n *Node) reachCreator(ctx context.Context, p peer.ID) error {
+	if len(n.host.Network().ConnsToPeer(p)) > 0 {
+		return nil
+	}
+	if len(n.host.Peerstore().Addrs(p)) == 0 {
+		ai, err := n.dht.FindPeer(ctx, p)
+		if err != nil {
+			return fmt.Errorf("finding the creator %s: %w", p, err)
+		}
+		n.host.Peerstore().AddAddrs(p, ai.Addrs, peerAddrTTL)
+	}
+	if err := n.host.Connect(ctx, peer.AddrInfo{ID: p}); err != nil {
+		return fmt.Errorf("connecting to the creator %s: %w", p, err)
+	}
+	return nil
+}
+
+// Buy buys access to a campaign (pay) and stores the key it delivers. It
+// returns once the delivery is verified and the key is on disk.
+func (n *Node) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, error) {
+	if n.buyer == nil {
+		return nil, ErrOffline
+	}
+	e, err := n.catalog.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Manifest.Creator == n.ID() {
+		return nil, errors.New("this node is the campaign's creator: nothing to buy")
+	}
+	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
+		return nil, err
+	}
+	p, err := n.buyer.Buy(ctx, market.Order{Campaign: id, Manifest: e.Manifest, Shares: k})
+	if err != nil {
+		return nil, err
+	}
+	if p.Identity != nil {
+		if err := n.SaveContentKey(e.Manifest.Content, p.Identity); err != nil {
+			return nil, fmt.Errorf("storing the key bought: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Donate donates amount (minor units of the campaign's currency) to a
+// campaign's creator.
+func (n *Node) Donate(ctx context.Context, id cid.Cid, amount int64) (*market.Purchase, error) {
+	if n.buyer == nil {
+		return nil, ErrOffline
+	}
+	e, err := n.catalog.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Manifest.Creator == n.ID() {
+		return nil, errors.New("this node is the campaign's creator: it cannot donate to itself")
+	}
+	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
+		return nil, err
+	}
+	return n.buyer.Donate(ctx, market.Order{Campaign: id, Manifest: e.Manifest}, amount)
+}
+
+// Receipts lists this node's purchases and donations for a campaign (all
+// campaigns when id is cid.Undef).
+func (n *Node) Receipts(ctx context.Context, id cid.Cid) ([]market.PurchaseRecord, error) {
+	if n.ledger == nil {
+		return nil, ErrOffline
+	}
+	return n.ledger.Purchases(ctx, id)
+}
+
+// Balance returns the node's test-money balance in currency.
+func (n *Node) Balance(ctx context.Context, currency string) (int64, error) {
+	if n.testRail == nil {
+		return 0, ErrOffline
+	}
+	return n.testRail.Balance(ctx, currency)
+}
+
+// publishState signs the creator's current figures for one of its
+// campaigns and announces them, so that peers' status shows sales. Seq is
+// the time in nanoseconds: it grows across restarts without a counter on
+// disk.
+func (n *Node) publishState(ctx context.Context, id cid.Cid) {
+	if n.gossip == nil {
+		return
+	}
+	e, err := n.catalog.Get(id)
+	if err != nil || e.Manifest.Creator != n.ID() {
+		return
+	}
+	st, err := n.ledger.Stats(ctx, id)
+	if err != nil {
+		n.log.Warn("reading sales for the campaign state", "campaign", id, "err", err)
+		return
+	}
+	s := &campaign.State{Campaign: id, Seq: uint64(time.Now().UnixNano()), Sold: int64(st.Sold), Raised: st.Raised, Time: time.Now()}
+	if e.Manifest.Model == campaign.ModelOpen {
+		s.Sold, s.Raised = int64(st.Donations), st.Donated
+	}
+	if err := s.Sign(n.repo.Key); err != nil {
+		n.log.Warn("signing campaign state", "campaign", id, "err", err)
+		return
+	}
+	raw, err := campaign.EncodeState(s)
+	if err != nil {
+		n.log.Warn("encoding campaign state", "campaign", id, "err", err)
+		return
+	}
+	if err := n.gossip.PublishState(ctx, id, raw); err != nil {
+		n.log.Warn("announcing campaign state", "campaign", id, "err", err)
+	}
+}
