@@ -50,19 +50,23 @@ type unlock struct {
 	identity *age.X25519Identity
 }
 
-// entry is one campaign. Its fields are guarded by mu.
+// entry is one campaign. wmu serializes writes to its shares file (f,
+// size, and the records themselves), so that an fsync holds up neither
+// readers nor the verification of other batches; mu guards the rest.
+// Lock order: wmu, then mu.
 type entry struct {
 	id cid.Cid
 
+	wmu     sync.Mutex
 	mu      sync.Mutex
 	m       *campaign.Manifest  // nil until Track, or until loaded from disk
 	c       *shares.Commitments // non-nil while tracked
 	set     *shareSet           // verified shares; nil until m is known
 	pending []shares.Share      // read from disk, not yet verified
 	dirty   bool                // the shares file holds records to drop
-	f       *os.File            // the shares file, open for appending
-	size    int64               // its length
 	done    bool                // complete: the combine has run
+	f       *os.File            // the shares file, open for appending; wmu
+	size    int64               // its length; wmu
 
 	snapCount int // snap is the snapshot CID when set held snapCount shares
 	snap      cid.Cid
@@ -194,6 +198,7 @@ func (p *Pool) Close() error {
 	p.mu.Unlock()
 	var errs []error
 	for _, e := range entries {
+		e.wmu.Lock()
 		e.mu.Lock()
 		if e.f != nil {
 			errs = append(errs, e.f.Close())
@@ -201,6 +206,7 @@ func (p *Pool) Close() error {
 		}
 		e.c = nil
 		e.mu.Unlock()
+		e.wmu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -246,13 +252,16 @@ func (p *Pool) Track(id cid.Cid, m *campaign.Manifest, c *shares.Commitments) er
 	}
 	p.mu.Unlock()
 
+	e.wmu.Lock()
 	e.mu.Lock()
 	if e.c != nil {
 		e.mu.Unlock()
+		e.wmu.Unlock()
 		return nil
 	}
 	u, unlocked, err := p.track(e, m, c, raw)
 	e.mu.Unlock()
+	e.wmu.Unlock()
 	if err != nil {
 		return fmt.Errorf("pool: tracking %s: %w", id, err)
 	}
@@ -270,7 +279,7 @@ func (p *Pool) Track(id cid.Cid, m *campaign.Manifest, c *shares.Commitments) er
 	return nil
 }
 
-// track does Track's work on e, whose lock the caller holds.
+// track does Track's work on e, whose locks the caller holds.
 func (p *Pool) track(e *entry, m *campaign.Manifest, c *shares.Commitments, raw []byte) (unlock, bool, error) {
 	if e.m == nil {
 		if err := writeFileAtomic(p.path(e.id, manifestSuffix), raw); err != nil {
@@ -389,25 +398,30 @@ func (p *Pool) Add(id cid.Cid, list []shares.Share) (int, error) {
 		return 0, fmt.Errorf("pool: adding shares of %s: %w", id, err)
 	}
 
+	e.wmu.Lock()
 	e.mu.Lock()
-	// Another Add may have stored some of them meanwhile.
+	// Another Add may have stored some of them meanwhile; none can now.
 	fresh, err = e.unknown(fresh)
+	tracked := e.c != nil
+	e.mu.Unlock()
 	if err == nil && len(fresh) > 0 {
-		if e.c == nil {
+		if !tracked {
 			err = ErrNotTracked
 		} else {
 			err = p.appendShares(e, fresh)
 		}
 	}
 	if err != nil {
-		e.mu.Unlock()
+		e.wmu.Unlock()
 		return 0, fmt.Errorf("pool: adding shares of %s: %w", id, err)
 	}
+	e.mu.Lock()
 	for _, s := range fresh {
 		e.set.put(s)
 	}
 	u, unlocked, _ := e.completeIfAll()
 	e.mu.Unlock()
+	e.wmu.Unlock()
 	if unlocked {
 		p.unlock(id, u)
 	}
