@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"fmt"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -38,17 +39,26 @@ func BenchmarkSales(b *testing.B) {
 // (rate 0) or started at rate sales a second.
 func benchSales(b *testing.B, model string, rate float64) {
 	const concurrency, hosts = 1000, 4
-	c := newCreator(b, max(b.N, 4), nil, nil)
+	// Every goroutine the creator starts (host, server, rail, ledger)
+	// carries the label side=creator, the buyers' side=buyer, so that a
+	// CPU profile splits the work: -tagfocus side=creator.
+	var c *creator
+	pprof.Do(context.Background(), pprof.Labels("side", "creator"), func(context.Context) {
+		c = newCreator(b, max(b.N, 4), nil, nil)
+	})
 	id := c.pay
 	if model == "shards" {
 		id = c.shards
 	}
 	order := c.order(id, 1)
 	buyers := make([]*buyer, hosts)
+	ctx := pprof.WithLabels(context.Background(), pprof.Labels("side", "buyer"))
+	pprof.SetGoroutineLabels(ctx)
+	defer pprof.SetGoroutineLabels(context.Background())
 	for i := range buyers {
 		buyers[i] = newBuyer(b, fmt.Sprint("buyer", i), c, nil)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	lat := make([]time.Duration, b.N)
 	var next atomic.Int64
