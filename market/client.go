@@ -319,8 +319,12 @@ func (c *Client) checkOffer(o Order, q *quote, offer *Offer) error {
 		}
 		want, err = m.PriceFor(0, 1)
 	default:
-		if len(offer.Indices) != q.Shares || int(offer.Indices[len(offer.Indices)-1]) >= m.Shards {
-			return bad("%d shares up to index %d, asked for %d of %d", len(offer.Indices), offer.Indices[len(offer.Indices)-1], q.Shares, m.Shards)
+		n, last := len(offer.Indices), int64(-1)
+		if n > 0 {
+			last = int64(offer.Indices[n-1])
+		}
+		if n != q.Shares || n == 0 || last >= int64(m.Shards) {
+			return bad("%d shares up to index %d, asked for %d of %d", n, last, q.Shares, m.Shards)
 		}
 		want, err = priceOf(m, offer.Indices)
 	}

@@ -356,6 +356,7 @@ func TestForgedOffer(t *testing.T) {
 		{name: "another recipient", before: func(o *Offer) { o.Recipient = c.contentID.Recipient().String() }},
 		{name: "wrong currency", before: func(o *Offer) { o.Price.Currency = "EUR" }},
 		{name: "fewer shares", before: func(o *Offer) { o.Indices, o.Price.Minor = o.Indices[:1], 100 }},
+		{name: "no shares", before: func(o *Offer) { o.Indices = nil }},
 		{name: "share beyond N", before: func(o *Offer) { o.Indices, o.Price.Minor = []uint32{3, 4}, 500 }},
 		{name: "expired", before: func(o *Offer) { o.Expires = time.Now().Add(-time.Second) }},
 	}
