@@ -242,7 +242,9 @@ func (g *Gossip) validator(id cid.Cid) func(context.Context, peer.ID, *pubsub.Me
 
 // Publish verifies and stores shares of campaign id (Pool.Add), then
 // announces them on the campaign's topic in messages of at most MaxBatch
-// shares. The campaign must be tracked.
+// shares. The campaign must be tracked. A large release (thousands of
+// messages) can overflow peers' queues; what they miss they get by sync
+// within antiEntropyEvery.
 func (g *Gossip) Publish(ctx context.Context, id cid.Cid, list []shares.Share) error {
 	if _, err := g.p.Add(id, list); err != nil {
 		return err
@@ -316,7 +318,9 @@ func (g *Gossip) serveSync(s network.Stream) {
 		return
 	}
 	var resp []byte
-	if g.p.Known(id) > 0 {
+	// snapshotID is cached: an asker that holds the same snapshot costs
+	// no encoding.
+	if ours := g.p.snapshotID(id); ours.Defined() && ours != theirs {
 		data, ours, err := g.p.Snapshot(id)
 		if err == nil && ours != theirs {
 			resp = append(append(make([]byte, 0, 1+len(data)), statusSnapshot), data...)

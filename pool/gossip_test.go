@@ -1,9 +1,12 @@
 package pool
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/shardcast/shardcast/shares"
@@ -292,5 +296,124 @@ func TestUntrackLeavesTopic(t *testing.T) {
 	}
 	if err := a.g.Publish(context.Background(), f.id, f.shares[:1]); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The sync client keeps nothing from a snapshot unless every share in it
+// is valid and it is the snapshot of the campaign asked for.
+func TestSyncClient(t *testing.T) {
+	f, other := newFixture(t, 12, 10), newFixture(t, 12, 11)
+	a := startNode(t, t.TempDir())
+	if err := a.p.Track(f.id, f.m, f.open(t)); err != nil {
+		t.Fatal(err)
+	}
+	fake := newHost(t)
+	var mu sync.Mutex
+	var resp []byte
+	var reqs [][]byte
+	fake.SetStreamHandler(SyncProtocol, func(s network.Stream) {
+		defer s.Close()
+		req, _ := io.ReadAll(s)
+		mu.Lock()
+		reqs = append(reqs, req)
+		out := resp
+		mu.Unlock()
+		s.Write(out)
+	})
+	connect(t, a.h, fake)
+	snap := func(id cid.Cid, list []shares.Share) []byte {
+		return append([]byte{statusSnapshot}, encodeSnapshot(id, list)...)
+	}
+	mixed := append(slices.Clone(f.shares[:5]), f.bogus(f.shares[5:6])...)
+	tests := []struct {
+		name  string
+		resp  []byte
+		ok    bool
+		known int
+	}{
+		{"one bogus share", snap(f.id, mixed), false, 0},
+		{"another campaign", snap(other.id, other.shares), false, 0},
+		{"garbage", []byte("S garbage"), false, 0},
+		{"nothing", []byte{statusNone}, true, 0},
+		{"valid", snap(f.id, f.shares[:6]), true, 6},
+		{"valid, overlapping", snap(f.id, f.shares[4:9]), true, 9},
+		{"too long", append(snap(f.id, f.shares), make([]byte, maxSnapshotHeader)...), false, 9},
+	}
+	for _, tt := range tests {
+		mu.Lock()
+		resp = tt.resp
+		mu.Unlock()
+		err := a.g.sync(context.Background(), fake.ID(), f.id)
+		if (err == nil) != tt.ok || a.p.Known(f.id) != tt.known {
+			t.Errorf("%s: got %v and %d shares known; want ok %v and %d", tt.name, err, a.p.Known(f.id), tt.ok, tt.known)
+		}
+	}
+	// The asker names the snapshot it holds.
+	mu.Lock()
+	last := reqs[len(reqs)-1]
+	mu.Unlock()
+	id, have, err := decodeRequest(last)
+	if err != nil || id != f.id || have != a.p.snapshotID(f.id) {
+		t.Errorf("last request: %s, %s, %v; want %s and the asker's snapshot", id, have, err, f.id)
+	}
+}
+
+// The sync server answers with its snapshot, or "nothing" to an asker
+// that holds the same one, and resets malformed requests.
+func TestSyncServer(t *testing.T) {
+	f := newFixture(t, 8, 12)
+	a := startNode(t, t.TempDir())
+	if err := a.p.Track(f.id, f.m, f.open(t)); err != nil {
+		t.Fatal(err)
+	}
+	asker := newHost(t)
+	connect(t, asker, a.h)
+	ask := func(req []byte) ([]byte, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		s, err := asker.NewStream(ctx, a.h.ID(), SyncProtocol)
+		if err != nil {
+			return nil, err
+		}
+		defer s.Close()
+		if _, err := s.Write(req); err != nil {
+			return nil, err
+		}
+		s.CloseWrite()
+		return io.ReadAll(s)
+	}
+	if got, err := ask(encodeRequest(f.id, cid.Undef)); err != nil || !bytes.Equal(got, []byte{statusNone}) {
+		t.Fatalf("empty pool: got %q, %v; want N", got, err)
+	}
+	if _, err := a.p.Add(f.id, f.shares[:3]); err != nil {
+		t.Fatal(err)
+	}
+	data, c, err := a.p.Snapshot(f.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		req  []byte
+		want []byte // nil: the stream is reset
+	}{
+		{"no snapshot", encodeRequest(f.id, cid.Undef), append([]byte{statusSnapshot}, data...)},
+		{"another snapshot", encodeRequest(f.id, rawCID([]byte("x"))), append([]byte{statusSnapshot}, data...)},
+		{"the same snapshot", encodeRequest(f.id, c), []byte{statusNone}},
+		{"unknown campaign", encodeRequest(rawCID([]byte("y")), cid.Undef), []byte{statusNone}},
+		{"malformed", []byte{requestVersion, 1, 2, 3}, nil},
+		{"too long", append(encodeRequest(f.id, c), make([]byte, maxRequest)...), nil},
+	}
+	for _, tt := range tests {
+		got, err := ask(tt.req)
+		if tt.want == nil {
+			if err == nil && len(got) > 0 {
+				t.Errorf("%s: got %d bytes, want a reset stream", tt.name, len(got))
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(got, tt.want) {
+			t.Errorf("%s: got %d bytes (%q…), %v; want %d bytes", tt.name, len(got), got[:min(len(got), 1)], err, len(tt.want))
+		}
 	}
 }
