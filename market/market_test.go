@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/pay/paytest"
 	"github.com/shardcast/shardcast/shares"
@@ -424,4 +425,74 @@ func fakeCreator(t *testing.T, c *creator, forge func(*Offer)) network.StreamHan
 		}
 		s.Write(appendFrame(nil, resp))
 	}
+}
+
+// TestServerRefusals sends requests a creator must refuse, and checks the
+// code of each refusal.
+func TestServerRefusals(t *testing.T) {
+	c := newCreator(t, 4, nil, nil)
+	b := newBuyer(t, "buyer", c, nil)
+	ctx := testCtx(t)
+	rcpt := b.id.Recipient().String()
+
+	// A campaign whose deadline has passed.
+	m := *c.manifests[c.shards]
+	m.Deadline = m.Created.Add(time.Hour)
+	if err := m.Sign(c.key); err != nil {
+		t.Fatal(err)
+	}
+	_, closed, err := campaign.Encode(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.src.mu.Lock()
+	c.manifests[closed] = &m
+	c.src.mu.Unlock()
+
+	tests := []struct {
+		name string
+		body []byte
+		want Code
+	}{
+		{"garbage", []byte{0xff, 0x00}, CodeBadRequest},
+		{"an offer", testMessages(t)[2].encode(), CodeBadRequest},
+		{"unknown campaign", (&quote{Campaign: rawCID("nothing"), Kind: KindBuy, Rail: "test", Recipient: rcpt}).encode(), CodeNotFound},
+		{"unknown rail", (&quote{Campaign: c.pay, Kind: KindBuy, Rail: "lightning", Recipient: rcpt}).encode(), CodeUnsupported},
+		{"buying an open campaign", (&quote{Campaign: c.open, Kind: KindBuy, Rail: "test", Recipient: rcpt}).encode(), CodeUnsupported},
+		{"two accesses", (&quote{Campaign: c.pay, Kind: KindBuy, Shares: 2, Rail: "test", Recipient: rcpt}).encode(), CodeBadRequest},
+		{"zero shares", (&quote{Campaign: c.shards, Kind: KindBuy, Rail: "test", Recipient: rcpt}).encode(), CodeBadRequest},
+		{"more shares than exist", (&quote{Campaign: c.shards, Kind: KindBuy, Shares: 5, Rail: "test", Recipient: rcpt}).encode(), CodeSoldOut},
+		{"after the deadline", (&quote{Campaign: closed, Kind: KindBuy, Shares: 1, Rail: "test", Recipient: rcpt}).encode(), CodeClosed},
+		{"bad recipient", (&quote{Campaign: c.pay, Kind: KindBuy, Rail: "test", Recipient: "age1nope"}).encode(), CodeBadRequest},
+		{"unknown offer", (&payment{ID: OfferID{9}, Proof: []byte("x")}).encode(), CodeNotFound},
+		{"unknown redelivery", (&redeliver{ID: OfferID{9}}).encode(), CodeNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := b.client.exchange(ctx, c.h.ID(), tt.body, false)
+			if e, ok := resp.(*errorMsg); err != nil || !ok || e.Code != tt.want {
+				t.Errorf("got %+v, %v, want code %v", resp, err, tt.want)
+			}
+		})
+	}
+
+	// A forged proof and an unpaid redelivery of a real offer.
+	o := quoteFor(t, b, c, &quote{Campaign: c.pay, Kind: KindBuy})
+	for _, tt := range []struct {
+		name string
+		body []byte
+		want Code
+	}{
+		{"forged proof", (&payment{ID: o.ID, Proof: []byte("forged")}).encode(), CodeRejected},
+		{"redelivery before payment", (&redeliver{ID: o.ID}).encode(), CodeUnpaid},
+	} {
+		resp, err := b.client.exchange(ctx, c.h.ID(), tt.body, false)
+		if e, ok := resp.(*errorMsg); err != nil || !ok || e.Code != tt.want {
+			t.Errorf("%s: got %+v, %v, want code %v", tt.name, resp, err, tt.want)
+		}
+	}
+	if got := stats(t, c.ledger, c.pay); got != (Stats{}) {
+		t.Errorf("stats after refusals: got %+v, want none", got)
+	}
+	checkLedger(t, c.ledger)
 }
