@@ -55,6 +55,12 @@ type ServerOptions struct {
 	// Logger receives errors the peer is not told about; nil discards.
 	Logger *slog.Logger
 
+	// AfterCommit, if set, runs once a sale or donation is durable and
+	// before its delivery is sent. The node announces new figures from
+	// there (in the background: it must not block), and its crash tests
+	// stop the process there.
+	AfterCommit func(campaign cid.Cid, id OfferID)
+
 	// afterCommit, if set, runs once a sale is durable and before its
 	// delivery is sent (the crash test kills the process there).
 	afterCommit func(OfferID)
