@@ -44,6 +44,13 @@ func TestBuyPayFilm(t *testing.T) {
 	if st := statusOf(t, a, id); st.Sold != 1 || st.Raised != 250 {
 		t.Fatalf("creator's status after one sale: sold %d raised %d; want 1, 250", st.Sold, st.Raised)
 	}
+	// The creator's signed figures reach the others.
+	testnet.Eventually(t, 60*time.Second, "C sees the sale in the creator's signed state", func() error {
+		if st := statusOf(t, c, id); st.Sold != 1 || st.Raised != 250 {
+			return fmt.Errorf("C's status: sold %d raised %d", st.Sold, st.Raised)
+		}
+		return nil
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	mid := int64(len(data) / 2)

@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 	"time"
 
 	"filippo.io/age"
@@ -25,6 +27,11 @@ const (
 	peerAddrTTL = time.Hour
 )
 
+// CrashAfterSale is the crash point (Options.CrashPoint) at which the
+// daemon kills itself once a sale is durable and before its delivery is
+// sent. Tests use it to check that no sale is lost or doubled.
+const CrashAfterSale = "market-after-commit"
+
 // startMarket opens the ledger and the test rail and starts selling this
 // node's campaigns and buying others'.
 func (n *Node) startMarket() error {
@@ -42,7 +49,15 @@ func (n *Node) startMarket() error {
 		return err
 	}
 	rails := []pay.Rail{n.testRail}
-	if n.seller, err = market.NewServer(n.host, n.repo.Key, n.ledger, rails, marketSource{n}, &market.ServerOptions{Logger: n.log}); err != nil {
+	opts := &market.ServerOptions{Logger: n.log, AfterCommit: func(c cid.Cid, _ market.OfferID) {
+		if n.crashPoint == CrashAfterSale {
+			// Test only: die as a power cut would, with the sale on disk
+			// and the delivery not yet sent.
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+		go n.publishState(n.ctx, c)
+	}}
+	if n.seller, err = market.NewServer(n.host, n.repo.Key, n.ledger, rails, marketSource{n}, opts); err != nil {
 		return err
 	}
 	id, err := n.AgeIdentity()
@@ -181,6 +196,8 @@ func (n *Node) publishState(ctx context.Context, id cid.Cid) {
 	if n.gossip == nil {
 		return
 	}
+	n.stateMu.Lock()
+	defer n.stateMu.Unlock()
 	e, err := n.catalog.Get(id)
 	if err != nil || e.Manifest.Creator != n.ID() {
 		return

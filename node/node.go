@@ -47,6 +47,9 @@ type Options struct {
 	Offline bool
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// CrashPoint names a point at which the node kills itself, for crash
+	// tests only (see CrashAfterSale); empty in normal use.
+	CrashPoint string
 }
 
 // Node is a running peer.
@@ -59,7 +62,10 @@ type Node struct {
 	bswap  *bitswap.Bitswap
 	blocks blockservice.BlockService
 	prov   *provider
-	xfer   *xfer.Server // nil when offline
+
+	crashPoint string
+	stateMu    sync.Mutex   // serialises publishState
+	xfer       *xfer.Server // nil when offline
 
 	catalog *catalog.Catalog
 	gossip  *catalog.Gossip // nil when offline
@@ -85,7 +91,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	nctx, cancel := context.WithCancel(context.Background())
-	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel}
+	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint}
 	defer func() {
 		if err != nil {
 			n.Close()

@@ -70,7 +70,9 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	n, err := node.New(ctx, r, node.Options{Listen: o.listen, Bootstrap: o.bootstrap, Offline: o.offline, Logger: log})
+	n, err := node.New(ctx, r, node.Options{Listen: o.listen, Bootstrap: o.bootstrap, Offline: o.offline, Logger: log,
+		// Crash tests only: see node.CrashAfterSale.
+		CrashPoint: os.Getenv("SHARDCAST_CRASH_POINT")})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -50,6 +51,8 @@ type Node struct {
 	bin  string
 	Name string
 	Repo string
+	// Env is added to the daemon's environment at Start.
+	Env []string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -74,6 +77,7 @@ func (nd *Node) Start(flags ...string) {
 	nd.t.Helper()
 	args := append([]string{"--repo", nd.Repo, "daemon", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"}, flags...)
 	cmd := exec.Command(nd.bin, args...)
+	cmd.Env = append(os.Environ(), nd.Env...)
 	logs := &lockedWriter{}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -129,6 +133,39 @@ func (nd *Node) Addr() string {
 		nd.t.Fatalf("%s has no listen address", nd.Name)
 	}
 	return nd.Addrs[0]
+}
+
+// WaitExit waits for the daemon to exit by itself and returns how it
+// ended.
+func (nd *Node) WaitExit(timeout time.Duration) error {
+	nd.t.Helper()
+	nd.mu.Lock()
+	cmd, done := nd.cmd, nd.done
+	nd.mu.Unlock()
+	if cmd == nil {
+		nd.t.Fatalf("%s is not running", nd.Name)
+	}
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		nd.t.Fatalf("%s still running after %s", nd.Name, timeout)
+	}
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	nd.cmd = nil
+	return nd.exited
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago, for
+// a daemon that must come back on the same address after a restart.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Stop sends SIGTERM and waits for the daemon to exit.
