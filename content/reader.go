@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultWindow is how many bytes of blocks a Reader keeps in flight ahead
@@ -26,6 +27,9 @@ type Reader struct {
 	limit  int64 // bytes asked for at NewReader; -1 for "to the end"
 
 	hintStart, hintEnd int64 // see Hint
+	// win, when set, caps the window in blocks; its owner may raise it
+	// while a pipeline runs.
+	win *atomic.Int64
 
 	cancel context.CancelFunc // of the running pipeline, nil if none
 	out    chan chunk
@@ -116,7 +120,7 @@ func (r *Reader) next() error {
 		ctx, cancel := context.WithCancel(r.parent)
 		r.cancel = cancel
 		r.out = make(chan chunk, 4)
-		p := &pipe{f: r.f, start: r.pos, end: r.end, out: r.out}
+		p := &pipe{f: r.f, start: r.pos, end: r.end, out: r.out, win: r.win}
 		go p.run(ctx)
 	}
 	c, ok := <-r.out
@@ -185,6 +189,16 @@ type pipe struct {
 	f          *File
 	start, end int64
 	out        chan<- chunk
+	win        *atomic.Int64 // nil: no cap
+}
+
+// window returns how many children of a node to keep in flight.
+func (p *pipe) window(childSize int64) int {
+	w := max(4, min(256, int(DefaultWindow/max(1, childSize))))
+	if p.win != nil {
+		w = max(1, min(w, int(p.win.Load())))
+	}
+	return w
 }
 
 func (p *pipe) run(ctx context.Context) {
@@ -236,7 +250,6 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 	if first < 0 {
 		return nil
 	}
-	window := max(4, min(256, int(DefaultWindow/max(1, n.sizes[first]))))
 	futures := make([]*future, last+1)
 	launch := func(i int) {
 		fu := &future{done: make(chan struct{})}
@@ -247,7 +260,7 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 		}()
 	}
 	next := first
-	for ; next <= last && next < first+window; next++ {
+	for ; next <= last && next < first+p.window(n.sizes[first]); next++ {
 		launch(next)
 	}
 	childBase := firstBase
@@ -259,9 +272,8 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 			return ctx.Err()
 		}
 		futures[i] = nil
-		if next <= last {
+		for ; next <= last && next <= i+p.window(n.sizes[i]); next++ {
 			launch(next)
-			next++
 		}
 		if fu.err != nil {
 			return fu.err
@@ -278,11 +290,17 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 // order, such as decryption of a film being played: reads that continue
 // where the last one ended come from one Reader and its window of blocks in
 // flight; a read elsewhere moves the Reader there. Calls are serialised.
+//
+// The window starts at two blocks after every jump and doubles with every
+// read that continues the last one: the small reads that open an age file
+// (its header, its last chunk) and a seek fetch only what they need, while
+// playback soon has a full window in flight.
 type SeqReaderAt struct {
 	mu  sync.Mutex
 	f   *File
 	ctx context.Context
 	r   *Reader
+	win atomic.Int64
 }
 
 // SeqReaderAt returns a SeqReaderAt whose fetches are bounded by ctx. Close
@@ -301,10 +319,18 @@ func (s *SeqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.r == nil {
+	switch {
+	case s.r != nil && off == s.r.pos:
+		s.win.Store(min(2*s.win.Load(), 256))
+	case s.r == nil:
+		s.win.Store(2)
 		s.r = s.f.NewReader(s.ctx, off, -1)
-	} else if _, err := s.r.Seek(off, io.SeekStart); err != nil {
-		return 0, err
+		s.r.win = &s.win
+	default:
+		s.win.Store(2)
+		if _, err := s.r.Seek(off, io.SeekStart); err != nil {
+			return 0, err
+		}
 	}
 	want := min(int64(len(p)), s.f.size-off)
 	n, err := io.ReadFull(s.r, p[:want])

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/ipfs/go-cid"
 
 	"github.com/shardcast/shardcast/campaign"
@@ -25,6 +26,14 @@ type Campaigns interface {
 	OpenCampaign(ctx context.Context, id cid.Cid) (io.ReaderAt, int64, catalog.Entry, error)
 	// CanRead reports whether this node can decrypt the campaign.
 	CanRead(e catalog.Entry) bool
+	// ContentKey returns the age identity that decrypts content c, when
+	// this node holds it.
+	ContentKey(c cid.Cid) (*age.X25519Identity, error)
+	// Pooled returns how many of a shards campaign's shares this node holds.
+	Pooled(id cid.Cid) int
+	// Release publishes the unsold shares of one of this node's shards
+	// campaigns.
+	Release(ctx context.Context, id cid.Cid) (int, error)
 }
 
 // CampaignInfo is a campaign as the API and `status --json` show it.
@@ -64,6 +73,14 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 		Created:  m.Created.UTC().Format(time.RFC3339),
 		Unlocked: s.c.CanRead(e),
 		Mine:     m.Creator == s.b.ID(),
+	}
+	if m.Model == campaign.ModelShards {
+		ci.Pooled = int64(s.c.Pooled(e.ID))
+		if sold := ci.Sold; sold < int64(m.Shards) {
+			if p, err := m.PriceFor(int(sold), 1); err == nil {
+				ci.PriceNow = p
+			}
+		}
 	}
 	if !m.Deadline.IsZero() {
 		ci.Deadline = m.Deadline.UTC().Format(time.RFC3339)
@@ -142,6 +159,10 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		return n
 	}
 	terms.Price = intParam("price")
+	terms.Shards = int(intParam("shards"))
+	if n := intParam("early_count"); n > 0 {
+		terms.Schedule = []campaign.Tier{{Count: int(n), Price: intParam("early_price")}}
+	}
 	terms.Goal = intParam("goal")
 	if v := q.Get("suggested"); v != "" {
 		for _, f := range strings.Split(v, ",") {
@@ -205,4 +226,37 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	h.Set("Etag", `"`+id.String()+`"`)
 	h.Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, "", noModTime, seal.NewReadSeeker(ra, size))
+}
+
+func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.campaign(w, r)
+	if !ok {
+		return
+	}
+	k, err := s.c.Release(r.Context(), e.ID)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"campaign": e.ID.String(), "released": k})
+}
+
+// handleKey returns the age identity of a campaign this node can decrypt:
+// after a shards campaign unlocks it is public, and the stock age CLI
+// decrypts the ciphertext with it.
+func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.campaign(w, r)
+	if !ok {
+		return
+	}
+	if e.Manifest.Model == campaign.ModelOpen {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("campaign %s is open: its content is not encrypted", e.ID))
+		return
+	}
+	id, err := s.c.ContentKey(e.Manifest.Content)
+	if err != nil {
+		writeError(w, http.StatusForbidden, fmt.Errorf("campaign %s is locked: this node holds no key for it", e.ID))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"campaign": e.ID.String(), "content": e.Manifest.Content.String(), "identity": id.String()})
 }

@@ -116,8 +116,12 @@ func (n *Node) Publish(ctx context.Context, terms campaign.Manifest, r io.Reader
 			return catalog.Entry{}, err
 		}
 		m.Content, m.ContentSize = c, cr.n
+	case campaign.ModelShards:
+		if err := n.publishShards(ctx, m, r); err != nil {
+			return catalog.Entry{}, err
+		}
 	default:
-		return catalog.Entry{}, fmt.Errorf("publishing a %q campaign is not supported yet", m.Model)
+		return catalog.Entry{}, fmt.Errorf("%w: unknown model %q", campaign.ErrBadManifest, m.Model)
 	}
 	if err := m.Sign(n.repo.Key); err != nil {
 		return catalog.Entry{}, err

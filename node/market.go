@@ -55,7 +55,10 @@ func (n *Node) startMarket() error {
 			// and the delivery not yet sent.
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
-		go n.publishState(n.ctx, c)
+		go func() {
+			n.publishSold(n.ctx, c)
+			n.publishState(n.ctx, c)
+		}()
 	}}
 	if n.seller, err = market.NewServer(n.host, n.repo.Key, n.ledger, rails, marketSource{n}, opts); err != nil {
 		return err
@@ -93,7 +96,11 @@ func (s marketSource) ContentIdentity(id cid.Cid) (*age.X25519Identity, error) {
 }
 
 func (s marketSource) Share(id cid.Cid, index uint32) (shares.Share, error) {
-	return shares.Share{}, fmt.Errorf("campaign %s: shares are not sold by this version", id)
+	m, err := s.Campaign(id)
+	if err != nil {
+		return shares.Share{}, err
+	}
+	return s.n.ownShare(m, index)
 }
 
 // Stats returns a campaign's sales: from this node's ledger when it is the
@@ -140,9 +147,22 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, er
 	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
 		return nil, err
 	}
-	p, err := n.buyer.Buy(ctx, market.Order{Campaign: id, Manifest: e.Manifest, Shares: k})
+	order := market.Order{Campaign: id, Manifest: e.Manifest, Shares: k}
+	if e.Manifest.Model == campaign.ModelShards {
+		if order.Commitments, err = n.commitmentsOf(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	p, err := n.buyer.Buy(ctx, order)
 	if err != nil {
 		return nil, err
+	}
+	if len(p.Shares) > 0 {
+		// The buyer's node publishes what it bought: once all N are out,
+		// everyone can decrypt.
+		if err := n.publishShares(ctx, id, p.Shares); err != nil {
+			n.log.Warn("publishing bought shares", "campaign", id, "err", err)
+		}
 	}
 	if p.Identity != nil {
 		if err := n.SaveContentKey(e.Manifest.Content, p.Identity); err != nil {

@@ -32,6 +32,8 @@ import (
 	"github.com/shardcast/shardcast/internal/repo"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
+	"github.com/shardcast/shardcast/pool"
+	"github.com/shardcast/shardcast/shares"
 	"github.com/shardcast/shardcast/xfer"
 )
 
@@ -70,6 +72,11 @@ type Node struct {
 	catalog *catalog.Catalog
 	gossip  *catalog.Gossip // nil when offline
 
+	// The share pool, nil when offline.
+	pool       *pool.Pool
+	poolGossip *pool.Gossip
+	shards     shardsState
+
 	// The market, nil when offline.
 	testRail *pay.TestRail
 	ledger   *market.Ledger
@@ -91,7 +98,8 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	nctx, cancel := context.WithCancel(context.Background())
-	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint}
+	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint,
+		shards: shardsState{commitments: map[cid.Cid]*shares.Commitments{}, tracking: map[cid.Cid]bool{}}}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -100,9 +108,13 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	if n.catalog, err = catalog.Open(r.Path(catalogDir)); err != nil {
 		return nil, err
 	}
+	if n.pool, err = pool.Open(r.Path(poolDir)); err != nil {
+		return nil, err
+	}
 	if opts.Offline {
 		n.blocks = blockservice.New(store.Blocks, nil)
 		n.prov = newProvider(n, nil)
+		n.startPool()
 		return n, nil
 	}
 	listen := r.Config.Listen
@@ -147,7 +159,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	n.xfer = xfer.Serve(n.host, store.Blocks, n.log)
 	n.blocks = blockservice.New(store.Blocks, xfer.NewExchange(n.host, n.bswap))
 	n.prov = newProvider(n, n.dht)
-	ps, err := pubsub.NewGossipSub(n.ctx, n.host)
+	ps, err := pubsub.NewGossipSub(n.ctx, n.host, pool.PubSubOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("starting gossipsub: %w", err)
 	}
@@ -157,6 +169,12 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	if err := n.startMarket(); err != nil {
 		return nil, err
 	}
+	if n.poolGossip, err = pool.StartGossip(n.ctx, n.pool, n.host, ps, n.log); err != nil {
+		return nil, err
+	}
+	n.startPool()
+	n.wg.Add(1)
+	go func() { defer n.wg.Done(); n.deadlineLoop() }()
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.bootstrapLoop(boot) }()
 	go func() { defer n.wg.Done(); n.prov.run(n.ctx) }()
@@ -324,6 +342,9 @@ func (n *Node) Close() error {
 		errs = append(errs, n.host.Close())
 	}
 	n.wg.Wait()
+	if n.pool != nil {
+		errs = append(errs, n.pool.Close())
+	}
 	if n.ledger != nil {
 		errs = append(errs, n.ledger.Close())
 	}

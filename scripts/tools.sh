@@ -4,7 +4,7 @@
 # fresh clone (as in CI) reuses it. It is idempotent: a tool already built is
 # left alone. It prints the directory holding the binaries.
 #
-#   scripts/tools.sh [kubo] [chromium]
+#   scripts/tools.sh [kubo] [chromium] [ffmpeg] [age]
 set -euo pipefail
 
 KUBO_VERSION=v0.43.0
@@ -38,6 +38,7 @@ for t in "${@:-kubo}"; do
 	kubo) build_kubo ;;
 	chromium) want chromium chromium ;;
 	ffmpeg) want ffmpeg ffmpeg ;;
+	age) want age age ;;
 	*) log "unknown tool $t"; exit 2 ;;
 	esac
 done

@@ -153,3 +153,59 @@ func newWatchCmd(e *env) *cobra.Command {
 		},
 	}
 }
+
+func newReleaseCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "release CAMPAIGN",
+		Short: "Creator: publish every unsold share now; the work unlocks for everyone",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignArg(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Released int `json:"released"`
+			}
+			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/release", nil, &out); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "released %d shares of %s\n", out.Released, id)
+			fmt.Fprintln(e.stdout, out.Released)
+			return nil
+		},
+	}
+}
+
+func newKeyCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "key CAMPAIGN",
+		Short: "Print the age identity that decrypts a campaign's ciphertext, when this node holds it",
+		Long: "Print the age identity (AGE-SECRET-KEY-1...) that decrypts a campaign's ciphertext.\n" +
+			"After a shards campaign unlocks, the stock age CLI decrypts with it:\n" +
+			"  shardcast key ID > key.txt; shardcast cat CONTENT_CID | age -d -i key.txt > film",
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignArg(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Identity string `json:"identity"`
+			}
+			if err := c.call(cmd.Context(), "GET", "/api/v1/campaigns/"+id.String()+"/key", nil, &out); err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, out.Identity)
+			return nil
+		},
+	}
+}

@@ -18,9 +18,9 @@ import (
 )
 
 type publishOptions struct {
-	model, price, currency, goal, deadline, rail, title, description, mediaType, suggested string
-	shards                                                                                 int
-	asJSON                                                                                 bool
+	model, price, currency, goal, deadline, rail, title, description, mediaType, suggested, early string
+	shards                                                                                        int
+	asJSON                                                                                        bool
 }
 
 func newPublishCmd(e *env) *cobra.Command {
@@ -81,6 +81,7 @@ func newPublishCmd(e *env) *cobra.Command {
 	f.StringVar(&o.description, "description", "", "description")
 	f.StringVar(&o.mediaType, "media-type", "", "media type (default: from the file name)")
 	f.StringVar(&o.suggested, "suggested", "", "suggested donations, comma-separated (open)")
+	f.StringVar(&o.early, "early", "", "early-bird tier N:PRICE, the first N shares at PRICE (shards)")
 	f.BoolVar(&o.asJSON, "json", false, "print the campaign as JSON (and no progress)")
 	return cmd
 }
@@ -126,6 +127,19 @@ func (o *publishOptions) query(file string) (url.Values, error) {
 			parts = append(parts, strconv.FormatInt(n, 10))
 		}
 		q.Set("suggested", strings.Join(parts, ","))
+	}
+	if o.early != "" {
+		n, p, ok := strings.Cut(o.early, ":")
+		count, err := strconv.Atoi(n)
+		if !ok || err != nil || count <= 0 {
+			return nil, usageError{fmt.Errorf("--early %q: want N:PRICE, e.g. 100:1.50", o.early)}
+		}
+		price, err := campaign.ParseAmount(p, cur)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--early: %w", err)}
+		}
+		q.Set("early_count", strconv.Itoa(count))
+		q.Set("early_price", strconv.FormatInt(price, 10))
 	}
 	if o.shards != 0 {
 		q.Set("shards", strconv.Itoa(o.shards))

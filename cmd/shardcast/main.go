@@ -99,6 +99,8 @@ func newRoot(e *env) *cobra.Command {
 		newDonateCmd(e),
 		newReceiptsCmd(e),
 		newWalletCmd(e),
+		newReleaseCmd(e),
+		newKeyCmd(e),
 	)
 	return root
 }
