@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
@@ -42,6 +44,10 @@ type Server struct {
 	mux     *http.ServeMux
 	// APIAddr is reported by /api/v1/id.
 	APIAddr string
+	// Token, when set, is required (Authorization: Bearer TOKEN) on every
+	// request that spends, publishes or reveals a key: the daemon sets it
+	// when its API is not on loopback.
+	Token string
 	// Metrics, when set, serves /metrics.
 	Metrics http.Handler
 	// Stats, when set, reports a campaign's sales from the node's ledger.
@@ -95,7 +101,23 @@ func New(b Backend, c Campaigns, m Market, log *slog.Logger) (*Server, error) {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.Token != "" && needsToken(r) &&
+		subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+s.Token)) != 1 {
+		writeError(w, http.StatusUnauthorized, errors.New("this API is not on loopback: send the token from the repo's api.token as Authorization: Bearer TOKEN"))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// needsToken reports whether a request spends, publishes, changes the
+// node's state or reveals a key.
+func needsToken(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return true
+	}
+	return strings.HasSuffix(r.URL.Path, "/key")
+}
 
 // IDResponse is the body of GET /api/v1/id.
 type IDResponse struct {

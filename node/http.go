@@ -29,6 +29,12 @@ func (n *Node) ServeAPI(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	h.APIAddr = ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		if h.Token, err = n.repo.APIToken(); err != nil {
+			return err
+		}
+		n.log.Warn("the API is not on loopback: spending, publishing and keys need the token in the repo's api.token")
+	}
 	h.Metrics = n.metricsHandler()
 	h.Stats = func(id cid.Cid) (httpapi.Stats, error) {
 		st, err := n.Stats(ctx, id)

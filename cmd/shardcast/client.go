@@ -25,8 +25,9 @@ func (e *env) repoPath() (string, error) {
 
 // client talks to a running daemon's HTTP API.
 type client struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	token string // sent when the repo holds one
 }
 
 // client finds the daemon: --api, else the address the daemon recorded in
@@ -53,7 +54,11 @@ func (e *env) client() (*client, error) {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return nil, usageError{fmt.Errorf("bad API address %q: want HOST:PORT", addr)}
 	}
-	return &client{base: "http://" + addr, http: &http.Client{}}, nil
+	c := &client{base: "http://" + addr, http: &http.Client{}}
+	if dir, err := e.repoPath(); err == nil {
+		c.token, _ = repo.ReadAPIToken(dir)
+	}
+	return c, nil
 }
 
 // do sends a request and returns the response when its status is 2xx, or
@@ -62,6 +67,9 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, si
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	if body != nil {
 		req.ContentLength = size

@@ -10,6 +10,7 @@ package repo
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ const (
 	keyFile    = "identity.key"
 	apiFile    = "api"
 	lockFile   = "repo.lock"
+	tokenFile  = "api.token"
 	// BlocksDir holds the block store.
 	BlocksDir = "blocks"
 )
@@ -223,4 +225,34 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// APIToken returns the repo's API token, creating it if needed. A daemon
+// whose API is not on loopback requires it for everything that spends,
+// publishes or reveals a key; the CLI reads it from the repo.
+func (r *Repo) APIToken() (string, error) {
+	if t, err := ReadAPIToken(r.Dir); err != nil || t != "" {
+		return t, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making an API token: %w", err)
+	}
+	t := hex.EncodeToString(b)
+	if err := WriteFileAtomic(r.Path(tokenFile), []byte(t+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return t, nil
+}
+
+// ReadAPIToken returns the API token kept in dir, or "" if there is none.
+func ReadAPIToken(dir string) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, tokenFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the API token: %w", err)
+	}
+	return strings.TrimSpace(string(raw)), nil
 }
