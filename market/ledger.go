@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -17,7 +19,8 @@ import (
 // in one transaction, each inside its own SAVEPOINT so that one failing
 // leaves the others intact: one fsync then commits many sales, which is
 // what lets a creator sustain hundreds of sales a second. Reads use a pool
-// of read-only connections and never wait for the writer.
+// of read-only connections and never wait for the writer, and a third
+// connection copies the WAL back into the database in the background.
 //
 // Creator side: offers, reserved and sold share indices, sales,
 // donations, deliveries and receipts (role 1). Buyer side: purchases,
@@ -131,9 +134,12 @@ var errClosed = errors.New("market: ledger is closed")
 type Ledger struct {
 	path      string
 	w, r      *sql.DB // one writing connection; a pool of read-only ones
+	cp        *sql.DB // one connection for checkpoints
+	commits   atomic.Int64
 	ops       chan *op
 	quit      chan struct{}
 	done      chan struct{}
+	cpDone    chan struct{}
 	closeOnce sync.Once
 
 	// Statements are prepared once: parsing them again for every sale
@@ -195,7 +201,7 @@ func OpenLedger(path string) (*Ledger, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("market: opening ledger %q: path must not contain ? or #", path)
 	}
-	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)&_txlock=immediate")
+	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
 	}
@@ -217,19 +223,56 @@ func OpenLedger(path string) (*Ledger, error) {
 		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	l := &Ledger{path: path, w: w, r: r, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{}),
-		wstmts: make(map[string]*sql.Stmt), rstmts: make(map[string]*sql.Stmt)}
+	cp, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
+	}
+	cp.SetMaxOpenConns(1)
+	l := &Ledger{path: path, w: w, r: r, cp: cp, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{}),
+		cpDone: make(chan struct{}), wstmts: make(map[string]*sql.Stmt), rstmts: make(map[string]*sql.Stmt)}
 	for _, q := range writeStatements {
 		st, err := w.Prepare(q)
 		if err != nil {
-			r.Close()
-			w.Close()
+			l.closeDBs()
 			return nil, fmt.Errorf("market: opening ledger %s: preparing %q: %w", path, q, err)
 		}
 		l.wstmts[q] = st
 	}
 	go l.run()
+	go l.checkpoint()
 	return l, nil
+}
+
+func (l *Ledger) closeDBs() error {
+	return errors.Join(l.cp.Close(), l.r.Close(), l.w.Close())
+}
+
+// checkpointInterval is how often the WAL is copied back into the
+// database file.
+const checkpointInterval = 250 * time.Millisecond
+
+// checkpoint copies the WAL into the database file in the background, so
+// that the writer never does it in the middle of a sale: SQLite's own
+// automatic checkpoint runs in the committing connection and would stall
+// every write queued behind it. A passive checkpoint waits for nothing
+// and blocks no one.
+func (l *Ledger) checkpoint() {
+	defer close(l.cpDone)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.quit:
+			return
+		case <-t.C:
+		}
+		if l.commits.Swap(0) == 0 {
+			continue
+		}
+		l.cp.Exec("PRAGMA wal_checkpoint(PASSIVE)") // on failure the next one catches up
+	}
 }
 
 // Close stops the ledger after the writes under way have committed.
@@ -237,6 +280,7 @@ func (l *Ledger) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.quit)
 		<-l.done
+		<-l.cpDone
 	})
 	l.rmu.Lock()
 	for _, st := range l.rstmts {
@@ -247,7 +291,7 @@ func (l *Ledger) Close() error {
 	for _, st := range l.wstmts {
 		st.Close()
 	}
-	return errors.Join(l.r.Close(), l.w.Close())
+	return l.closeDBs()
 }
 
 // write runs fn in the writer and returns once its effects are durable,
@@ -335,4 +379,5 @@ func (l *Ledger) commit(batch []*op) {
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("market: ledger %s: committing: %w", l.path, err))
 	}
+	l.commits.Add(1)
 }
