@@ -129,3 +129,25 @@ func TestShardsDeadlineRelease(t *testing.T) {
 		t.Fatalf("after a restart: pooled %d unlocked %v; want 8, true", st.Pooled, st.Unlocked)
 	}
 }
+
+// The creator's release publishes the unsold shares at once; a buyer's
+// node cannot release.
+func TestShardsReleaseNow(t *testing.T) {
+	net := testnet.New(t, binary)
+	creator, b := net.Node("creator"), net.Node("b")
+	creator.Start()
+	b.Start("--bootstrap", creator.Addr())
+	path, data := randomFile(t, 42, 300_000)
+	id := creator.MustRun("publish", path, "--model", "shards", "--goal", "10", "--price", "2.50", "--deadline", "720h")
+	waitCampaign(t, b, id)
+	if st := statusOf(t, b, id); st.Needed != 4 || st.Unlocked {
+		t.Fatalf("status before release: needed %d unlocked %v; want 4 (goal 10 / price 2.50), false", st.Needed, st.Unlocked)
+	}
+	if r := b.Run("release", id); r.Code != 1 {
+		t.Fatalf("release by a node that is not the creator: exit %d, want 1", r.Code)
+	}
+	if got := creator.MustRun("release", id); got != "4" {
+		t.Fatalf("release printed %q, want 4", got)
+	}
+	waitUnlocked(t, b, id, data)
+}
