@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +71,41 @@ func TestRun(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "TEST MONEY") {
 		t.Error("output never says TEST MONEY")
+	}
+}
+
+func TestStory(t *testing.T) {
+	tests := []struct {
+		d, want time.Duration
+	}{
+		{0, fullStory},
+		{5 * time.Second, minStory},
+		{20 * time.Second, 10 * time.Second},
+		{90 * time.Second, 45 * time.Second},
+		{10 * time.Minute, fullStory},
+	}
+	for _, tt := range tests {
+		if got := story(tt.d); got != tt.want {
+			t.Errorf("story(%s): got %s, want %s", tt.d, got, tt.want)
+		}
+	}
+}
+
+// A directory that already holds the demo's repos is refused before any
+// node starts, and the summary of a run that published nothing is empty.
+func TestRunDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "creator"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "creator", "config.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), Options{Dir: dir, Duration: time.Second})
+	if err == nil {
+		t.Fatal("Run in a directory holding a repo: got nil error")
+	}
+	if got := rep.Summary(); got != "" {
+		t.Errorf("summary: got %q, want empty", got)
 	}
 }

@@ -67,10 +67,13 @@ func (r *Report) Err() error {
 }
 
 // Summary is a few lines for people: per model, what the ledger shows and
-// how many checks held.
+// how many checks held. Campaigns never published are left out.
 func (r *Report) Summary() string {
 	var b strings.Builder
 	for _, res := range []*Result{&r.Open, &r.Pay, &r.Shards} {
+		if !res.Campaign.Defined() {
+			continue
+		}
 		ok := 0
 		for _, c := range res.Checks {
 			if c.Err == nil {
