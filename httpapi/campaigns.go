@@ -24,6 +24,9 @@ type Campaigns interface {
 	Publish(ctx context.Context, terms campaign.Manifest, r io.Reader) (catalog.Entry, error)
 	// OpenCampaign returns the plaintext of a campaign this node can read.
 	OpenCampaign(ctx context.Context, id cid.Cid) (io.ReaderAt, int64, catalog.Entry, error)
+	// OpenCampaignAt is OpenCampaign for a reader that starts at plaintext
+	// offset at (-1 if unknown).
+	OpenCampaignAt(ctx context.Context, id cid.Cid, at int64) (io.ReaderAt, int64, catalog.Entry, error)
 	// CanRead reports whether this node can decrypt the campaign.
 	CanRead(e catalog.Entry) bool
 	// ContentKey returns the age identity that decrypts content c, when
@@ -214,7 +217,11 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, fmt.Errorf("campaign %s is locked: this node holds no key for it", id))
 		return
 	}
-	ra, size, _, err := s.c.OpenCampaign(r.Context(), id)
+	at := int64(-1)
+	if start, _, ok := singleRange(r.Header.Get("Range"), e.Manifest.ContentSize); ok {
+		at = start
+	}
+	ra, size, _, err := s.c.OpenCampaignAt(r.Context(), id, at)
 	if err != nil {
 		if r.Context().Err() == nil {
 			writeError(w, statusOf(err), err)

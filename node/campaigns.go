@@ -156,6 +156,13 @@ func (c *countReader) Read(p []byte) (int, error) {
 // the others when this node holds the key (ErrLocked otherwise). ctx bounds
 // every fetch.
 func (n *Node) OpenCampaign(ctx context.Context, id cid.Cid) (io.ReaderAt, int64, catalog.Entry, error) {
+	return n.OpenCampaignAt(ctx, id, -1)
+}
+
+// OpenCampaignAt is OpenCampaign for a reader that will start at plaintext
+// offset at (-1: unknown): the blocks it needs there are fetched in
+// parallel with those that opening the age file needs.
+func (n *Node) OpenCampaignAt(ctx context.Context, id cid.Cid, at int64) (io.ReaderAt, int64, catalog.Entry, error) {
 	e, err := n.catalog.Get(id)
 	if err != nil {
 		return nil, 0, e, err
@@ -173,6 +180,11 @@ func (n *Node) OpenCampaign(ctx context.Context, id cid.Cid) (io.ReaderAt, int64
 	if key == nil {
 		return f, f.Size(), e, nil
 	}
+	offs := []int64{0, f.Size() - 1}
+	if at >= 0 {
+		offs = append(offs, seal.EncryptedSize(seal.X25519HeaderSize, at))
+	}
+	f.Prefetch(ctx, offs...)
 	ra, size, err := seal.OpenReaderAt(f.SeqReaderAt(ctx), f.Size(), key)
 	if err != nil {
 		return nil, 0, e, fmt.Errorf("opening the ciphertext of %s: %w", id, err)

@@ -63,6 +63,7 @@ type Node struct {
 	dht    *dht.IpfsDHT
 	bswap  *bitswap.Bitswap
 	blocks blockservice.BlockService
+	cache  *content.WriteBehind // nil when offline
 	prov   *provider
 
 	crashPoint string
@@ -156,8 +157,12 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	)
 	// Between shardcast peers blocks move over xfer; bitswap stays for
 	// everyone else and for finding providers.
-	n.xfer = xfer.Serve(n.host, store.Blocks, n.log)
-	n.blocks = blockservice.New(store.Blocks, xfer.NewExchange(n.host, n.bswap))
+	// Blocks fetched from peers are written behind the reader: they are a
+	// cache, and an fsync per block would sit between a seek and its
+	// first byte.
+	n.cache = content.NewWriteBehind(store.Blocks)
+	n.xfer = xfer.Serve(n.host, n.cache, n.log)
+	n.blocks = blockservice.New(n.cache, xfer.NewExchange(n.host, n.bswap))
 	n.prov = newProvider(n, n.dht)
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host, pool.PubSubOptions()...)
 	if err != nil {
@@ -342,6 +347,9 @@ func (n *Node) Close() error {
 		errs = append(errs, n.host.Close())
 	}
 	n.wg.Wait()
+	if n.cache != nil {
+		n.cache.Close()
+	}
 	if n.pool != nil {
 		errs = append(errs, n.pool.Close())
 	}

@@ -186,8 +186,9 @@ g0=$(cpu "$SC_PID_get")
 timed sc_get /dev/null sc get get "$SC_CID"
 sc_get_pcpu=$(awk -v a="$p0" -v b="$(cpu "$SC_PID_prov")" 'BEGIN { printf "%.2f", b - a }')
 sc_get_gcpu=$(awk -v a="$g0" -v b="$(cpu "$SC_PID_get")" 'BEGIN { printf "%.2f", b - a }')
-blocks=$(find "$WORK/sc-get" -type f -name '*.data' | wc -l)
-[ "$blocks" -ge "$SIZE_MIB" ] || die "the fetching node stored $blocks blocks, want at least $SIZE_MIB"
+# Fetched blocks are written behind the reader: wait for them to land.
+stored_all() { [ "$(find "$WORK/sc-get" -type f -name '*.data' | wc -l)" -ge "$SIZE_MIB" ]; }
+wait_for "the fetching node to store every block" stored_all
 checksum "shardcast get" sc get cat "$SC_CID" # now from its own store
 stop "$SC_PID_get"
 rm -rf "$WORK/sc-get"

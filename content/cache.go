@@ -1,0 +1,116 @@
+package content
+
+import (
+	"context"
+	"sync"
+
+	"github.com/ipfs/boxo/blockstore"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+)
+
+// WriteBehind is a Blockstore whose Put returns before the block is on
+// disk: a background writer stores it, and until then reads are answered
+// from memory. It is for blocks fetched from peers, which are a cache — a
+// crash that loses one costs a fetch, never data — so that a reader does
+// not wait for an fsync per block on its way to the first byte. Imports
+// write to the store underneath directly and stay durable before they are
+// acknowledged.
+type WriteBehind struct {
+	blockstore.Blockstore
+
+	mu      sync.Mutex
+	pending map[cid.Cid]blocks.Block
+	queue   chan blocks.Block
+	done    chan struct{}
+}
+
+// writeBehindQueue bounds the blocks held in memory (1 MiB leaves: 64 MiB);
+// a Put beyond it waits for the writer.
+const writeBehindQueue = 64
+
+// NewWriteBehind starts a writer for bs. Close stops it after the queue
+// drains.
+func NewWriteBehind(bs blockstore.Blockstore) *WriteBehind {
+	w := &WriteBehind{Blockstore: bs, pending: map[cid.Cid]blocks.Block{}, queue: make(chan blocks.Block, writeBehindQueue), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+func (w *WriteBehind) run() {
+	defer close(w.done)
+	for b := range w.queue {
+		// An error here loses a cached block: the next read fetches it again.
+		w.Blockstore.Put(context.Background(), b)
+		w.mu.Lock()
+		delete(w.pending, b.Cid())
+		w.mu.Unlock()
+	}
+}
+
+// Close writes what is queued and stops the writer.
+func (w *WriteBehind) Close() {
+	close(w.queue)
+	<-w.done
+}
+
+// Put queues b for writing.
+func (w *WriteBehind) Put(ctx context.Context, b blocks.Block) error {
+	w.mu.Lock()
+	if _, ok := w.pending[b.Cid()]; ok {
+		w.mu.Unlock()
+		return nil
+	}
+	w.pending[b.Cid()] = b
+	w.mu.Unlock()
+	select {
+	case w.queue <- b:
+		return nil
+	case <-ctx.Done():
+		w.mu.Lock()
+		delete(w.pending, b.Cid())
+		w.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// PutMany queues every block.
+func (w *WriteBehind) PutMany(ctx context.Context, bs []blocks.Block) error {
+	for _, b := range bs {
+		if err := w.Put(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *WriteBehind) held(c cid.Cid) (blocks.Block, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b, ok := w.pending[c]
+	return b, ok
+}
+
+// Get implements blockstore.Blockstore.
+func (w *WriteBehind) Get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
+	if b, ok := w.held(c); ok {
+		return b, nil
+	}
+	return w.Blockstore.Get(ctx, c)
+}
+
+// Has implements blockstore.Blockstore.
+func (w *WriteBehind) Has(ctx context.Context, c cid.Cid) (bool, error) {
+	if _, ok := w.held(c); ok {
+		return true, nil
+	}
+	return w.Blockstore.Has(ctx, c)
+}
+
+// GetSize implements blockstore.Blockstore.
+func (w *WriteBehind) GetSize(ctx context.Context, c cid.Cid) (int, error) {
+	if b, ok := w.held(c); ok {
+		return len(b.RawData()), nil
+	}
+	return w.Blockstore.GetSize(ctx, c)
+}
