@@ -291,16 +291,17 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 // where the last one ended come from one Reader and its window of blocks in
 // flight; a read elsewhere moves the Reader there. Calls are serialised.
 //
-// The window starts at two blocks after every jump and doubles with every
-// read that continues the last one: the small reads that open an age file
-// (its header, its last chunk) and a seek fetch only what they need, while
-// playback soon has a full window in flight.
+// The window starts at two blocks after every jump and grows by two
+// blocks for every block read in order: the small reads that open an age
+// file (its header, its last chunk) and a seek fetch only what they need,
+// while playback soon has a full window in flight.
 type SeqReaderAt struct {
 	mu  sync.Mutex
 	f   *File
 	ctx context.Context
 	r   *Reader
 	win atomic.Int64
+	seq int64 // bytes read in order since the last jump
 }
 
 // SeqReaderAt returns a SeqReaderAt whose fetches are bounded by ctx. Close
@@ -321,12 +322,18 @@ func (s *SeqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	defer s.mu.Unlock()
 	switch {
 	case s.r != nil && off == s.r.pos:
-		s.win.Store(min(2*s.win.Load(), 256))
+		// The window follows what was read in order since the last jump,
+		// not how many calls read it: an age header parsed in small reads
+		// must not set off a 256-block window.
+		s.seq += int64(len(p))
+		s.win.Store(min(256, 2+2*s.seq/max(1, LeafSize)))
 	case s.r == nil:
+		s.seq = 0
 		s.win.Store(2)
 		s.r = s.f.NewReader(s.ctx, off, -1)
 		s.r.win = &s.win
 	default:
+		s.seq = 0
 		s.win.Store(2)
 		if _, err := s.r.Seek(off, io.SeekStart); err != nil {
 			return 0, err
