@@ -39,7 +39,8 @@ func BenchmarkSales(b *testing.B) {
 // benchSales runs b.N sales from 1,000 goroutines, as fast as they go
 // (rate 0) or started at rate sales a second.
 func benchSales(b *testing.B, model string, rate float64) {
-	const concurrency, hosts = 1000, 4
+	const concurrency = 1000
+	const hosts = 4
 	// Every goroutine the creator starts (host, server, rail, ledger)
 	// carries the label side=creator, the buyers' side=buyer, so that a
 	// CPU profile splits the work: -tagfocus side=creator.

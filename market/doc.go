@@ -75,8 +75,8 @@
 //
 // # What is promised
 //
-//   - A share index is never reserved twice nor sold twice: the ledger's
-//     primary keys forbid it, whatever the server's memory says.
+//   - A share index is never sold twice, nor held by two open offers: the
+//     ledger's primary keys forbid it, whatever the server's memory says.
 //   - A sale is committed (fsync'd, with its delivery and receipt) before
 //     the delivery is sent, and a settled sale is never lost: after a
 //     crash at any instant the buyer's retry, or a Redeliver, gets the
@@ -100,6 +100,21 @@
 //     to; its signed offer proves what it promised. Lightning's preimage
 //     delivery (DESIGN §3) would make payment and delivery atomic; the
 //     test rail does not.
-//   - Requests are not rate-limited per peer beyond MaxRequests; the host's
-//     resource manager must allow enough streams per peer for its buyers.
+//   - An unpaid offer holds its shares until it expires (OfferTTL), and
+//     peer IDs cost nothing: quotes are not rate-limited per peer beyond
+//     MaxRequests, so a peer can keep shares reserved without paying. The
+//     host's resource manager must allow enough streams per peer for its
+//     buyers.
+//
+// # Performance
+//
+// BenchmarkSales runs complete sales through one creator from 1,000
+// concurrent buyer goroutines on 4 buyer hosts, all on loopback in one
+// process on a 2-core machine, so buyers and creator share the cores. The
+// creator spends about 1.1–1.2 ms of CPU per sale (a quarter of it in
+// age's two X25519 operations, a third in the two SQLite ledgers: its
+// own and its rail's), the buyers 1.3–1.4 ms. Measured: 550–665 sales/s
+// at most; p99 45–75 ms when buyers start 250 sales a second; at 500
+// sales a second the cores are saturated and p99 is 0.55–1.2 s. See
+// BenchmarkSales for the command.
 package market

@@ -147,24 +147,29 @@ type Ledger struct {
 	// the ledger opens, on its one connection (writeStatements); reads
 	// are prepared on first use.
 	wstmts map[string]*sql.Stmt
-	rmu    sync.Mutex
+	rmu    sync.RWMutex
 	rstmts map[string]*sql.Stmt
 }
 
-// queryRow runs a read-only query, prepared once.
-func (l *Ledger) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	l.rmu.Lock()
+// queryRow runs a read-only query, prepared once. It does not watch ctx:
+// these reads take microseconds, and watching would cost a goroutine each.
+func (l *Ledger) queryRow(query string, args ...any) *sql.Row {
+	l.rmu.RLock()
 	st := l.rstmts[query]
+	l.rmu.RUnlock()
 	if st == nil {
-		var err error
-		if st, err = l.r.PrepareContext(ctx, query); err != nil {
-			l.rmu.Unlock()
-			return l.r.QueryRowContext(ctx, query, args...) // reports the same error
+		l.rmu.Lock()
+		if st = l.rstmts[query]; st == nil {
+			var err error
+			if st, err = l.r.Prepare(query); err != nil {
+				l.rmu.Unlock()
+				return l.r.QueryRow(query, args...) // reports the same error
+			}
+			l.rstmts[query] = st
 		}
-		l.rstmts[query] = st
+		l.rmu.Unlock()
 	}
-	l.rmu.Unlock()
-	return st.QueryRowContext(ctx, args...)
+	return st.QueryRow(args...)
 }
 
 // wtx is the writer's transaction, running prepared statements.

@@ -202,7 +202,7 @@ func scanOffer(row interface{ Scan(...any) error }) (*offerRow, error) {
 
 // loadOffer returns an offer this node made.
 func (l *Ledger) loadOffer(ctx context.Context, id OfferID) (*offerRow, error) {
-	r, err := scanOffer(l.queryRow(ctx, "SELECT offer, invoice, status FROM offers WHERE id = ?", id[:]))
+	r, err := scanOffer(l.queryRow("SELECT offer, invoice, status FROM offers WHERE id = ?", id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("market: offer %v: %w", id, errNoOffer)
 	}
@@ -237,7 +237,7 @@ func (l *Ledger) dueOffers(ctx context.Context, now time.Time, limit int) ([]*of
 // loadDelivery returns the stored Delivery message of an offer.
 func (l *Ledger) loadDelivery(ctx context.Context, id OfferID, role int) (*delivery, error) {
 	var b []byte
-	err := l.queryRow(ctx, "SELECT delivery FROM deliveries WHERE offer = ? AND role = ?", id[:], role).Scan(&b)
+	err := l.queryRow("SELECT delivery FROM deliveries WHERE offer = ? AND role = ?", id[:], role).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("market: delivery of offer %v: %w", id, errNoRecord)
 	}
