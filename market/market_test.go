@@ -152,7 +152,13 @@ func TestShardsRace(t *testing.T) {
 }
 
 func TestDonate(t *testing.T) {
-	c := newCreator(t, 4, nil, nil)
+	var mu sync.Mutex
+	var sales []*Receipt
+	c := newCreator(t, 4, &ServerOptions{OnSale: func(r *Receipt) {
+		mu.Lock()
+		sales = append(sales, r)
+		mu.Unlock()
+	}}, nil)
 	b := newBuyer(t, "buyer", c, nil)
 	ctx := testCtx(t)
 	for _, id := range []struct {
@@ -180,6 +186,11 @@ func TestDonate(t *testing.T) {
 	if _, err := b.client.Buy(ctx, c.order(c.open, 0)); err == nil {
 		t.Error("buying an open campaign succeeded")
 	}
+	mu.Lock()
+	if len(sales) != 3 || sales[2].Amount.Minor != 700 || sales[2].Kind != KindDonate {
+		t.Errorf("OnSale: got %+v, want the three donations", sales)
+	}
+	mu.Unlock()
 	recs, err := b.ledger.Purchases(ctx, c.open)
 	if err != nil || len(recs) != 2 || recs[0].Receipt == nil || recs[1].Receipt == nil {
 		t.Fatalf("buyer's donations: got %+v, %v, want two with receipts", recs, err)

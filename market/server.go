@@ -54,6 +54,11 @@ type ServerOptions struct {
 	Now func() time.Time
 	// Logger receives errors the peer is not told about; nil discards.
 	Logger *slog.Logger
+	// OnSale, if set, is called with the receipt of every sale and
+	// donation once it is durable, before its delivery is sent: a node
+	// publishes its campaign state or the shares sold from there. It must
+	// not block.
+	OnSale func(*Receipt)
 
 	// AfterCommit, if set, runs once a sale or donation is durable and
 	// before its delivery is sent. The node announces new figures from

@@ -110,6 +110,9 @@ func (s *Server) settle(ctx context.Context, row *offerRow) (*delivery, error) {
 	if s.opts.afterCommit != nil {
 		s.opts.afterCommit(o.ID)
 	}
+	if s.opts.OnSale != nil {
+		s.opts.OnSale(r)
+	}
 	if s.opts.AfterCommit != nil {
 		s.opts.AfterCommit(o.Campaign, o.ID)
 	}
