@@ -1,0 +1,561 @@
+// shardcast web UI: a single page with hash routes, talking to the JSON API
+// of the daemon that serves it. No dependencies; every string from the
+// network goes into the page as text, never as HTML.
+"use strict";
+
+(function () {
+  const main = document.getElementById("main");
+  const statusBox = document.getElementById("status");
+  let timers = [];      // intervals of the current page, cleared on navigation
+  let statusTimer = 0;
+
+  // ---- helpers ----------------------------------------------------------
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  function svg(tag, attrs) {
+    const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "text") e.textContent = v; else e.setAttribute(k, String(v));
+    }
+    return e;
+  }
+
+  async function api(method, path, body, raw) {
+    const opts = { method, headers: {} };
+    if (raw !== undefined) {
+      opts.body = raw;
+    } else if (body !== undefined) {
+      opts.body = JSON.stringify(body);
+      opts.headers["Content-Type"] = "application/json";
+    }
+    const res = await fetch(path, opts);
+    let data = null;
+    const text = await res.text();
+    try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
+    if (!res.ok) {
+      const msg = data && data.error ? data.error : (text.trim() || res.statusText);
+      throw new Error(msg + " (HTTP " + res.status + ")");
+    }
+    return data;
+  }
+
+  const decimals = { JPY: 0, KRW: 0, SAT: 0, SATS: 0, MSAT: 0 };
+  function places(cur) { return cur && cur.toUpperCase() in decimals ? decimals[cur.toUpperCase()] : 2; }
+
+  function money(minor, cur) {
+    const p = places(cur);
+    const n = Number(minor || 0);
+    const neg = n < 0;
+    let s = String(Math.abs(n));
+    let frac = "";
+    if (p > 0) {
+      s = s.padStart(p + 1, "0");
+      frac = "." + s.slice(-p);
+      s = s.slice(0, -p);
+    }
+    return (neg ? "-" : "") + s.replace(/\B(?=(\d{3})+$)/g, ",") + frac + (cur ? " " + cur : "");
+  }
+
+  // plain formats minor units for an input field: "2.50", no separators.
+  function plain(minor, cur) { return money(minor, cur).replace(/,/g, "").trim(); }
+
+  // parseMoney turns "2.50" into 250 minor units, or returns NaN.
+  function parseMoney(text, cur) {
+    const p = places(cur);
+    const m = /^\s*(\d+)(?:[.,](\d*))?\s*$/.exec(text || "");
+    if (!m) return NaN;
+    const frac = (m[2] || "");
+    if (frac.length > p) return NaN;
+    return Number(m[1]) * Math.pow(10, p) + Number((frac + "0".repeat(p)).slice(0, p) || 0);
+  }
+
+  function countdown(deadline) {
+    if (!deadline) return "no deadline";
+    const ms = Date.parse(deadline) - Date.now();
+    if (isNaN(ms)) return "";
+    if (ms <= 0) return "deadline passed";
+    let s = Math.floor(ms / 1000);
+    const d = Math.floor(s / 86400); s -= d * 86400;
+    const h = Math.floor(s / 3600); s -= h * 3600;
+    const m = Math.floor(s / 60); s -= m * 60;
+    const parts = d > 0 ? [d + "d", h + "h", m + "m"] : h > 0 ? [h + "h", m + "m", s + "s"] : [m + "m", s + "s"];
+    return parts.join(" ") + " left";
+  }
+
+  function timeEl(deadline) {
+    const t = el("time", { class: "countdown", "data-deadline": deadline || "", datetime: deadline || undefined,
+      title: deadline ? new Date(deadline).toLocaleString() : undefined }, countdown(deadline));
+    return t;
+  }
+
+  // progressOf returns {value, max, label} for a campaign's progress bar,
+  // or null when the model has no target to show.
+  function progressOf(c) {
+    if (c.model === "shards") {
+      const v = Math.max(c.sold || 0, c.pooled || 0);
+      return { value: Math.min(v, c.needed), max: c.needed || 1, label: v + " of " + c.needed + " shares" };
+    }
+    if (c.model === "open" && c.goal > 0) {
+      return { value: Math.min(c.donated, c.goal), max: c.goal,
+        label: money(c.donated, c.currency) + " of " + money(c.goal, c.currency) + " donated" };
+    }
+    if (c.goal > 0) {
+      return { value: Math.min(c.raised, c.goal), max: c.goal,
+        label: money(c.raised, c.currency) + " of " + money(c.goal, c.currency) + " raised" };
+    }
+    return null;
+  }
+
+  function modelName(m) {
+    return { open: "Open · donations", pay: "Pay to watch", shards: "Pay for your shard" }[m] || m;
+  }
+
+  function lockBadge(c) {
+    return el("span", { class: "badge " + (c.unlocked ? "unlocked" : "locked"), "data-unlocked": String(!!c.unlocked) },
+      c.unlocked ? "Unlocked" : "Locked");
+  }
+
+  function say(msg, isError) {
+    statusBox.textContent = msg;
+    statusBox.className = "status show" + (isError ? " error" : "");
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(() => { statusBox.className = "status"; }, isError ? 8000 : 4000);
+  }
+
+  function every(ms, fn) {
+    timers.push(setInterval(fn, ms));
+  }
+
+  function setTitle(t) { document.title = t ? t + " · shardcast" : "shardcast"; }
+
+  // ---- header -------------------------------------------------------------
+
+  async function refreshWallet() {
+    try {
+      const w = await api("GET", "/api/v1/wallet?currency=USD");
+      document.getElementById("wallet").textContent = "Wallet " + money(w.balance, w.currency);
+    } catch (_) { /* the header stays as it is */ }
+  }
+
+  async function loadID() {
+    try {
+      const id = await api("GET", "/api/v1/id");
+      document.getElementById("node-id").textContent = "Node " + id.id;
+    } catch (_) { /* optional */ }
+  }
+
+  // ---- catalog -------------------------------------------------------------
+
+  function card(c) {
+    const p = progressOf(c);
+    return el("li", { class: "card", "data-id": c.id, "data-model": c.model },
+      el("h2", {}, el("a", { href: "#/c/" + encodeURIComponent(c.id) }, c.title || "(untitled)")),
+      el("div", { class: "row" },
+        el("span", { class: "badge model" }, modelName(c.model)), lockBadge(c),
+        c.mine ? el("span", { class: "badge" }, "Mine") : null),
+      el("p", { class: "meta" }, c.model === "open" ? "Free · donations welcome" : "Price now " + money(c.price_now, c.currency)),
+      p ? el("progress", { value: p.value, max: p.max, "aria-label": p.label }) : null,
+      p ? el("p", { class: "meta" }, p.label) : null,
+      el("p", { class: "meta" }, timeEl(c.deadline)),
+      el("div", { class: "row" },
+        el("a", { class: "button secondary", href: "#/c/" + encodeURIComponent(c.id) }, "Details"),
+        c.unlocked ? el("a", { class: "button", href: "#/watch/" + encodeURIComponent(c.id) }, "Play") : null));
+  }
+
+  function pageCatalog() {
+    setTitle("Catalog");
+    const list = el("ul", { id: "catalog", class: "grid", "aria-live": "polite", "aria-busy": "true" });
+    main.replaceChildren(el("h1", {}, "Catalog"),
+      el("p", { class: "meta" }, "Campaigns this node knows, from its own publishing and from its peers."), list);
+    let last = "";
+    async function load() {
+      let cs;
+      try { cs = await api("GET", "/api/v1/campaigns"); } catch (e) { say("Loading the catalog: " + e.message, true); return; }
+      cs = cs || [];
+      cs.sort((a, b) => (b.created || "").localeCompare(a.created || ""));
+      const key = JSON.stringify(cs);
+      list.setAttribute("aria-busy", "false");
+      if (key === last) return;
+      last = key;
+      if (cs.length === 0) {
+        list.replaceChildren(el("li", { class: "empty" }, "No campaigns yet. Publish one in the Creator tab, or connect to a peer."));
+        return;
+      }
+      list.replaceChildren(...cs.map(card));
+    }
+    load();
+    every(2000, load);
+  }
+
+  // ---- campaign ------------------------------------------------------------
+
+  function pageCampaign(id) {
+    const title = el("h1", {}, "…");
+    const badges = el("div", { class: "row" });
+    const desc = el("p", { class: "desc" });
+    const bar = el("progress", { id: "progress", value: 0, max: 1, "data-value": 0, "aria-label": "Progress" });
+    const barLabel = el("p", { class: "meta", id: "progress-label" });
+    const figures = el("dl", { class: "figures" });
+    const actions = el("div", { class: "panel", id: "actions" });
+    const receipts = el("div", { id: "receipts" });
+    const watch = el("a", { class: "button", href: "#/watch/" + encodeURIComponent(id), id: "watch-link" }, "Open the player");
+    main.replaceChildren(title, badges, desc, bar, barLabel, figures, el("div", { class: "row" }, watch),
+      actions, el("h2", {}, "My receipts"), receipts);
+    let built = "";
+    let cur = null;
+
+    function figure(label, value) { return el("div", {}, el("dt", {}, label), el("dd", {}, value)); }
+
+    function buildActions(c) {
+      const parts = [];
+      if (c.model === "shards" || c.model === "pay") {
+        const shares = el("input", { id: "shares", type: "number", min: 1, step: 1, value: 1, inputmode: "numeric",
+          disabled: c.model === "pay" });
+        const buy = el("button", { id: "buy", type: "button" }, c.model === "pay" ? "Buy" : "Buy shares");
+        buy.addEventListener("click", async () => {
+          const k = c.model === "pay" ? 1 : parseInt(shares.value, 10);
+          if (!(k >= 1)) { say("Enter a number of shares, 1 or more.", true); shares.focus(); return; }
+          buy.disabled = true;
+          try {
+            const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/buy", { shares: k });
+            say("Paid " + money(r.amount, r.currency) + " in TEST MONEY" +
+              (r.indices && r.indices.length ? " — shares " + r.indices.join(", ") : ""));
+            refresh(); refreshWallet();
+          } catch (e) { say("Buying: " + e.message, true); }
+          finally { buy.disabled = false; }
+        });
+        parts.push(el("h2", {}, c.model === "pay" ? "Buy access" : "Buy shares"),
+          el("div", { class: "inline" },
+            c.model === "shards" ? el("label", { for: "shares" }, "Shares", shares) : null,
+            buy),
+          el("p", { class: "hint" }, "Paid on the test rail with ", el("span", { class: "test-money" }, "TEST MONEY"),
+            "; no real money moves."));
+      }
+      if (c.model === "open" || c.model === "shards" || c.model === "pay") {
+        const amount = el("input", { id: "donate-amount", type: "text", inputmode: "decimal", autocomplete: "off",
+          value: c.suggested && c.suggested.length ? plain(c.suggested[0], c.currency) : "" , placeholder: "5.00" });
+        const donate = el("button", { id: "donate", type: "button", class: c.model === "open" ? "" : "secondary" }, "Donate");
+        donate.addEventListener("click", async () => {
+          const minor = parseMoney(amount.value, c.currency);
+          if (!(minor > 0)) { say("Enter an amount such as 5.00.", true); amount.focus(); return; }
+          donate.disabled = true;
+          try {
+            const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/donate", { amount: minor });
+            say("Donated " + money(r.amount, r.currency) + " in TEST MONEY");
+            refresh(); refreshWallet();
+          } catch (e) { say("Donating: " + e.message, true); }
+          finally { donate.disabled = false; }
+        });
+        const chips = (c.suggested || []).map((s) => el("button", { type: "button", class: "secondary",
+          onclick: () => { amount.value = plain(s, c.currency); amount.focus(); } }, money(s, c.currency)));
+        parts.push(el("h2", {}, "Donate"),
+          el("div", { class: "inline" },
+            el("label", { for: "donate-amount" }, "Amount (" + c.currency + ")", amount), donate),
+          chips.length ? el("div", { class: "row", "aria-label": "Suggested amounts" }, chips) : null);
+      }
+      actions.replaceChildren(...parts);
+    }
+
+    function update(c) {
+      cur = c;
+      setTitle(c.title);
+      title.textContent = c.title || "(untitled)";
+      badges.replaceChildren(el("span", { class: "badge model" }, modelName(c.model)), lockBadge(c),
+        c.mine ? el("span", { class: "badge" }, "Mine") : null);
+      desc.textContent = c.description || "";
+      const p = progressOf(c);
+      bar.hidden = !p;
+      barLabel.hidden = !p;
+      if (p) {
+        bar.max = p.max; bar.value = p.value;
+        bar.setAttribute("data-value", String(p.value));
+        bar.setAttribute("data-max", String(p.max));
+        bar.setAttribute("aria-label", p.label);
+        barLabel.textContent = p.label;
+      }
+      const f = [];
+      if (c.model !== "open") f.push(figure("Price now", money(c.price_now, c.currency)));
+      if (c.model === "shards") f.push(figure("Shares sold", String(c.sold)), figure("In the pool", c.pooled + " / " + c.needed));
+      if (c.model === "pay") f.push(figure("Sold", String(c.sold)));
+      if (c.goal > 0) f.push(figure("Goal", money(c.goal, c.currency)));
+      if (c.mine || c.raised) f.push(figure("Raised", money(c.raised, c.currency)));
+      if (c.mine || c.donated) f.push(figure("Donated", money(c.donated, c.currency)));
+      f.push(el("div", {}, el("dt", {}, "Deadline"), el("dd", {}, timeEl(c.deadline))));
+      f.push(figure("Size", (c.content_size / 1048576).toFixed(1) + " MiB · " + (c.media_type || "?")));
+      figures.replaceChildren(...f);
+      const shape = c.model + "|" + c.currency + "|" + JSON.stringify(c.suggested || []);
+      if (shape !== built) { built = shape; buildActions(c); }
+    }
+
+    async function loadReceipts() {
+      let rs;
+      try { rs = await api("GET", "/api/v1/receipts?campaign=" + encodeURIComponent(id)); } catch (_) { return; }
+      rs = rs || [];
+      if (rs.length === 0) { receipts.replaceChildren(el("p", { class: "empty", id: "no-receipts" }, "None yet.")); return; }
+      const shares = rs.reduce((n, r) => n + (r.indices ? r.indices.length : 0), 0);
+      receipts.replaceChildren(
+        shares ? el("p", { id: "my-shares" }, "You hold " + shares + (shares === 1 ? " share." : " shares.")) : null,
+        el("table", {},
+          el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Time"), el("th", { scope: "col" }, "Kind"),
+            el("th", { scope: "col", class: "num" }, "Amount"), el("th", { scope: "col" }, "Shares"),
+            el("th", { scope: "col" }, "Status"))),
+          el("tbody", { id: "receipt-rows" }, rs.map((r) => el("tr", {},
+            el("td", {}, r.time ? new Date(r.time).toLocaleString() : ""),
+            el("td", {}, r.kind || ""),
+            el("td", { class: "num" }, money(r.amount, r.currency)),
+            el("td", {}, r.indices && r.indices.length ? r.indices.join(", ") : "—"),
+            el("td", {}, r.status || "ok"))))));
+    }
+
+    async function refresh() {
+      try {
+        update(await api("GET", "/api/v1/campaigns/" + encodeURIComponent(id)));
+      } catch (e) {
+        if (!cur) { title.textContent = "Campaign not found"; desc.textContent = e.message; }
+      }
+      loadReceipts();
+    }
+    refresh();
+    every(1000, refresh);
+  }
+
+  // ---- player --------------------------------------------------------------
+
+  function pagePlayer(id) {
+    const title = el("h1", {}, "Player");
+    const stage = el("div", { id: "stage" });
+    main.replaceChildren(title, stage,
+      el("p", {}, el("a", { href: "#/c/" + encodeURIComponent(id) }, "Campaign details")));
+    let state = "";
+    async function check() {
+      let c;
+      try { c = await api("GET", "/api/v1/campaigns/" + encodeURIComponent(id)); }
+      catch (e) { if (!state) stage.replaceChildren(el("p", { class: "empty" }, e.message)); return; }
+      title.textContent = c.title || "Player";
+      setTitle(c.title);
+      if (c.unlocked && state !== "open") {
+        state = "open";
+        const v = el("video", { id: "player", controls: true, preload: "metadata", playsinline: true,
+          src: "/watch/" + encodeURIComponent(id), "aria-label": c.title || "video" });
+        v.addEventListener("error", () => say("The player could not read the stream.", true));
+        stage.replaceChildren(el("div", { class: "video-wrap" }, v));
+      } else if (!c.unlocked && state !== "locked") {
+        state = "locked";
+        const p = progressOf(c);
+        stage.replaceChildren(el("div", { id: "locked", class: "locked-box", role: "status" },
+          el("span", { class: "lock", "aria-hidden": "true" }, "🔒"),
+          el("p", {}, el("strong", {}, "Locked."), " This node cannot decrypt this work yet."),
+          el("p", { class: "meta" }, c.model === "shards"
+            ? "It unlocks for everyone when all shares are sold or the deadline passes" + (p ? " (" + p.label + ")." : ".")
+            : "Buying access unlocks it for this node."),
+          el("a", { class: "button", href: "#/c/" + encodeURIComponent(id) }, c.model === "shards" ? "Buy a share" : "Buy")));
+      }
+      if (state === "open") stopTimers();
+    }
+    check();
+    every(1000, check);
+  }
+
+  // ---- creator dashboard ---------------------------------------------------
+
+  function chart(cs) {
+    const rowH = 24, labelW = 150, w = 480;
+    const s = svg("svg", { class: "chart", viewBox: "0 0 " + w + " " + (cs.length * rowH + 4), role: "img",
+      "aria-label": "Progress of my campaigns", id: "chart" });
+    cs.forEach((c, i) => {
+      const p = progressOf(c);
+      const frac = p ? p.value / p.max : (c.unlocked ? 1 : 0);
+      const y = i * rowH + 2;
+      const name = (c.title || c.id).slice(0, 22);
+      s.append(svg("text", { x: 0, y: y + 15, text: name }));
+      s.append(svg("rect", { class: "track", x: labelW, y: y + 4, width: w - labelW - 50, height: 14, rx: 3 }));
+      s.append(svg("rect", { class: "bar" + (frac >= 1 ? " done" : ""), x: labelW, y: y + 4,
+        width: Math.max(0, Math.min(1, frac)) * (w - labelW - 50), height: 14, rx: 3 }));
+      s.append(svg("text", { x: w - 44, y: y + 15, text: p ? Math.round(frac * 100) + "%" : "—" }));
+    });
+    return s;
+  }
+
+  function publishForm() {
+    const f = el("form", { id: "publish", novalidate: true });
+    const file = el("input", { id: "pub-file", type: "file", accept: "video/*,audio/*,*/*", required: true });
+    const model = el("select", { id: "pub-model" },
+      el("option", { value: "shards" }, "Pay for your shard"),
+      el("option", { value: "pay" }, "Pay to watch"),
+      el("option", { value: "open" }, "Open (donations)"));
+    const titleIn = el("input", { id: "pub-title", type: "text", maxlength: 200 });
+    const descIn = el("textarea", { id: "pub-description", rows: 3 });
+    const currency = el("input", { id: "pub-currency", type: "text", value: "USD", maxlength: 8 });
+    const price = el("input", { id: "pub-price", type: "text", inputmode: "decimal", value: "1.00" });
+    const shards = el("input", { id: "pub-shards", type: "number", min: 1, step: 1, value: 10 });
+    const goal = el("input", { id: "pub-goal", type: "text", inputmode: "decimal", placeholder: "optional" });
+    const suggested = el("input", { id: "pub-suggested", type: "text", placeholder: "1, 5, 10" });
+    const deadline = el("input", { id: "pub-deadline", type: "datetime-local" });
+    const earlyN = el("input", { id: "pub-early-count", type: "number", min: 0, step: 1, placeholder: "0" });
+    const earlyP = el("input", { id: "pub-early-price", type: "text", inputmode: "decimal", placeholder: "0.50" });
+    const submit = el("button", { id: "pub-submit", type: "submit" }, "Publish");
+    const priceL = el("label", { for: "pub-price" }, "Price per copy or share", price);
+    const shardsL = el("label", { for: "pub-shards" }, "Shares", el("small", {}, "or set a goal and it is goal ÷ price"), shards);
+    const suggL = el("label", { for: "pub-suggested" }, "Suggested donations", suggested);
+    const early = el("fieldset", {}, el("legend", {}, "Early-buyer price (optional)"),
+      el("div", { class: "two" }, el("label", { for: "pub-early-count" }, "First N shares", earlyN),
+        el("label", { for: "pub-early-price" }, "at price", earlyP)));
+    function sync() {
+      const m = model.value;
+      priceL.hidden = m === "open";
+      shardsL.hidden = m !== "shards";
+      early.hidden = m !== "shards";
+      suggL.hidden = m !== "open";
+    }
+    model.addEventListener("change", sync);
+    sync();
+    f.append(
+      el("label", { for: "pub-file" }, "File", file),
+      el("label", { for: "pub-model" }, "Model", model),
+      el("label", { for: "pub-title" }, "Title", titleIn),
+      el("label", { for: "pub-description" }, "Description", descIn),
+      el("div", { class: "two" }, el("label", { for: "pub-currency" }, "Currency", currency), priceL, shardsL,
+        el("label", { for: "pub-goal" }, "Goal", goal), suggL,
+        el("label", { for: "pub-deadline" }, "Deadline", el("small", {}, "shards: unsold shares are released then"), deadline)),
+      early,
+      el("p", { class: "hint" }, "Buyers pay on the test rail: ", el("span", { class: "test-money" }, "TEST MONEY"), "."),
+      el("div", {}, submit));
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const fl = file.files && file.files[0];
+      if (!fl) { say("Choose a file to publish.", true); file.focus(); return; }
+      const m = model.value, cur = currency.value.trim().toUpperCase() || "USD";
+      const q = new URLSearchParams({ model: m, title: titleIn.value.trim() || fl.name,
+        media_type: fl.type || "application/octet-stream", currency: cur, rails: "test" });
+      if (descIn.value.trim()) q.set("description", descIn.value.trim());
+      const need = (input, name, label) => {
+        if (!input.value.trim()) return true;
+        const v = parseMoney(input.value, cur);
+        if (!(v >= 0)) { say(label + ": enter an amount such as 2.50.", true); input.focus(); return false; }
+        q.set(name, String(v));
+        return true;
+      };
+      if (m !== "open" && !need(price, "price", "Price")) return;
+      if (!need(goal, "goal", "Goal")) return;
+      if (m === "shards" && shards.value && !goal.value.trim()) q.set("shards", String(parseInt(shards.value, 10)));
+      if (m === "open" && suggested.value.trim()) {
+        const vs = suggested.value.split(",").map((s) => parseMoney(s, cur));
+        if (vs.some((v) => !(v > 0))) { say("Suggested donations: amounts separated by commas.", true); suggested.focus(); return; }
+        q.set("suggested", vs.join(","));
+      }
+      if (deadline.value) {
+        const d = new Date(deadline.value);
+        if (isNaN(d)) { say("Deadline: not a date.", true); deadline.focus(); return; }
+        q.set("deadline", d.toISOString().replace(/\.\d{3}Z$/, "Z"));
+      }
+      if (m === "shards" && earlyN.value && Number(earlyN.value) > 0) {
+        q.set("early_count", String(parseInt(earlyN.value, 10)));
+        if (!need(earlyP, "early_price", "Early price")) return;
+      }
+      submit.disabled = true;
+      submit.textContent = "Publishing…";
+      try {
+        const c = await api("POST", "/api/v1/publish?" + q.toString(), undefined, fl);
+        say("Published " + (c.title || c.id));
+        location.hash = "#/c/" + encodeURIComponent(c.id);
+      } catch (e) { say("Publishing: " + e.message, true); }
+      finally { submit.disabled = false; submit.textContent = "Publish"; }
+    });
+    return f;
+  }
+
+  function pageStudio() {
+    setTitle("Creator");
+    const mine = el("div", { id: "mine", "aria-live": "polite" });
+    const chartBox = el("div", { id: "chart-box" });
+    main.replaceChildren(el("h1", {}, "Creator"),
+      el("h2", {}, "My campaigns"), chartBox, mine,
+      el("details", { class: "panel", open: true }, el("summary", {}, el("strong", {}, "Publish a work")), publishForm()));
+    let last = "";
+    async function load() {
+      let cs;
+      try { cs = await api("GET", "/api/v1/campaigns"); } catch (e) { say("Loading: " + e.message, true); return; }
+      cs = (cs || []).filter((c) => c.mine).sort((a, b) => (b.created || "").localeCompare(a.created || ""));
+      const key = JSON.stringify(cs);
+      if (key === last) return;
+      last = key;
+      if (cs.length === 0) {
+        chartBox.replaceChildren();
+        mine.replaceChildren(el("p", { class: "empty" }, "Nothing published from this node yet."));
+        return;
+      }
+      chartBox.replaceChildren(chart(cs));
+      mine.replaceChildren(el("table", {},
+        el("thead", {}, el("tr", {}, ["Title", "Model", "Sold", "Raised", "Donated", "Progress", ""].map((h, i) =>
+          el("th", { scope: "col", class: i >= 2 && i <= 4 ? "num" : undefined }, h)))),
+        el("tbody", {}, cs.map((c) => {
+          const p = progressOf(c);
+          let rel = null;
+          if (c.model === "shards" && c.pooled < c.needed) {
+            rel = el("button", { type: "button", class: "secondary release", "data-id": c.id }, "Release now");
+            rel.addEventListener("click", async () => {
+              if (!confirm("Publish all unsold shares now? \"" + (c.title || c.id) + "\" unlocks for everyone.")) return;
+              rel.disabled = true;
+              try {
+                const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(c.id) + "/release");
+                say("Released " + r.released + " shares");
+                load();
+              } catch (e) { say("Releasing: " + e.message, true); rel.disabled = false; }
+            });
+          }
+          return el("tr", { "data-id": c.id },
+            el("td", {}, el("a", { href: "#/c/" + encodeURIComponent(c.id) }, c.title || c.id)),
+            el("td", {}, c.model),
+            el("td", { class: "num" }, String(c.sold)),
+            el("td", { class: "num" }, money(c.raised, c.currency)),
+            el("td", { class: "num" }, money(c.donated, c.currency)),
+            el("td", {}, p ? p.label : (c.unlocked ? "unlocked" : "—"), " · ", timeEl(c.deadline)),
+            el("td", {}, rel));
+        }))));
+    }
+    load();
+    every(2000, load);
+  }
+
+  // ---- router --------------------------------------------------------------
+
+  function stopTimers() { timers.forEach(clearInterval); timers = []; }
+
+  function route() {
+    stopTimers();
+    const h = location.hash.replace(/^#\/?/, "");
+    const [page, ...rest] = h.split("/");
+    const arg = decodeURIComponent(rest.join("/"));
+    for (const a of document.querySelectorAll(".top nav a")) a.removeAttribute("aria-current");
+    if (page === "c" && arg) pageCampaign(arg);
+    else if (page === "watch" && arg) pagePlayer(arg);
+    else if (page === "studio") { document.getElementById("nav-studio").setAttribute("aria-current", "page"); pageStudio(); }
+    else { document.getElementById("nav-catalog").setAttribute("aria-current", "page"); pageCatalog(); }
+    main.focus({ preventScroll: true });
+  }
+
+  window.addEventListener("hashchange", route);
+  // One ticker for every countdown on the page.
+  setInterval(() => {
+    for (const t of document.querySelectorAll("time[data-deadline]")) t.textContent = countdown(t.dataset.deadline);
+  }, 1000);
+  setInterval(refreshWallet, 5000);
+  refreshWallet();
+  loadID();
+  route();
+})();
