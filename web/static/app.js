@@ -72,7 +72,7 @@
   }
 
   // plain formats minor units for an input field: "2.50", no separators.
-  function plain(minor, cur) { return money(minor, cur).replace(/,/g, "").trim(); }
+  function plain(minor, cur) { return money(minor, cur).replace(/,/g, "").replace(/\s.*$/, ""); }
 
   // parseMoney turns "2.50" into 250 minor units, or returns NaN.
   function parseMoney(text, cur) {
