@@ -19,6 +19,7 @@ import (
 
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
+	"github.com/shardcast/shardcast/web"
 )
 
 // Backend is what the HTTP side needs of a node.
@@ -90,6 +91,9 @@ func New(b Backend, c Campaigns, m Market, log *slog.Logger) (*Server, error) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})
 	s.mux.HandleFunc("/ipfs/", s.handleIPFS)
+	ui := web.Handler()
+	s.mux.Handle("GET /{$}", ui)
+	s.mux.Handle("GET /ui/", ui)
 	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		if s.Metrics == nil {
 			http.NotFound(w, r)

@@ -23,6 +23,7 @@ var transitive = map[string][]string{
 	"catalog":  {mod + "pay", mod + "market", mod + "node", mod + "httpapi", mod + "content"},
 	"market":   {mod + "node", mod + "httpapi", mod + "content", mod + "catalog"},
 	"httpapi":  {mod + "node"},
+	"web":      {mod, "github.com/"},
 }
 
 var direct = map[string][]string{
