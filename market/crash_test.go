@@ -57,7 +57,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	opts := &ServerOptions{}
 	if os.Getenv(crashModeEnv) == "crash" {
-		opts.afterCommit = func(id OfferID) {
+		opts.AfterCommit = func(_ cid.Cid, id OfferID) {
 			fmt.Printf("COMMITTED %v\n", id)
 			select {} // the parent's SIGKILL ends this
 		}

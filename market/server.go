@@ -54,21 +54,12 @@ type ServerOptions struct {
 	Now func() time.Time
 	// Logger receives errors the peer is not told about; nil discards.
 	Logger *slog.Logger
-	// OnSale, if set, is called with the receipt of every sale and
-	// donation once it is durable, before its delivery is sent: a node
-	// publishes its campaign state or the shares sold from there. It must
-	// not block.
-	OnSale func(*Receipt)
-
 	// AfterCommit, if set, runs once a sale or donation is durable and
 	// before its delivery is sent. The node announces new figures from
 	// there (in the background: it must not block), and its crash tests
 	// stop the process there.
 	AfterCommit func(campaign cid.Cid, id OfferID)
 
-	// afterCommit, if set, runs once a sale is durable and before its
-	// delivery is sent (the crash test kills the process there).
-	afterCommit func(OfferID)
 }
 
 // DefaultOfferTTL is how long an offer can be paid unless ServerOptions

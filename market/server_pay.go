@@ -107,12 +107,6 @@ func (s *Server) settle(ctx context.Context, row *offerRow) (*delivery, error) {
 	if err := s.ledger.settle(context.WithoutCancel(ctx), o, v); err != nil {
 		return nil, err
 	}
-	if s.opts.afterCommit != nil {
-		s.opts.afterCommit(o.ID)
-	}
-	if s.opts.OnSale != nil {
-		s.opts.OnSale(r)
-	}
 	if s.opts.AfterCommit != nil {
 		s.opts.AfterCommit(o.Campaign, o.ID)
 	}
