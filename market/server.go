@@ -59,7 +59,6 @@ type ServerOptions struct {
 	// there (in the background: it must not block), and its crash tests
 	// stop the process there.
 	AfterCommit func(campaign cid.Cid, id OfferID)
-
 }
 
 // DefaultOfferTTL is how long an offer can be paid unless ServerOptions
