@@ -145,6 +145,12 @@ func TestWebUI(t *testing.T) {
 	}
 	poll[bool](t, ctx, "the buyer's receipt", `!!document.getElementById('my-shares')`, 30*time.Second)
 	screenshot(t, ctx, "campaign")
+	step(t, ctx, "a phone-sized screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the campaign page is %d px wide on a 390 px screen, want no horizontal scroll", w)
+	}
+	screenshot(t, ctx, "campaign-phone")
+	step(t, ctx, "back to a desktop screen", chromedp.EmulateViewport(900, 700))
 
 	// The creator's dashboard shows the sale and a release button.
 	step(t, ctx, "creator's dashboard",

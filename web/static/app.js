@@ -27,6 +27,11 @@
     return e;
   }
 
+  // set replaces the children of node, skipping empty ones.
+  function set(node, ...kids) {
+    node.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+  }
+
   function svg(tag, attrs) {
     const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -180,7 +185,7 @@
   function pageCatalog() {
     setTitle("Catalog");
     const list = el("ul", { id: "catalog", class: "grid", "aria-live": "polite", "aria-busy": "true" });
-    main.replaceChildren(el("h1", {}, "Catalog"),
+    set(main, el("h1", {}, "Catalog"),
       el("p", { class: "meta" }, "Campaigns this node knows, from its own publishing and from its peers."), list);
     let last = "";
     async function load() {
@@ -193,10 +198,10 @@
       if (key === last) return;
       last = key;
       if (cs.length === 0) {
-        list.replaceChildren(el("li", { class: "empty" }, "No campaigns yet. Publish one in the Creator tab, or connect to a peer."));
+        set(list, el("li", { class: "empty" }, "No campaigns yet. Publish one in the Creator tab, or connect to a peer."));
         return;
       }
-      list.replaceChildren(...cs.map(card));
+      set(list, ...cs.map(card));
     }
     load();
     every(2000, load);
@@ -214,7 +219,7 @@
     const actions = el("div", { class: "panel", id: "actions" });
     const receipts = el("div", { id: "receipts" });
     const watch = el("a", { class: "button", href: "#/watch/" + encodeURIComponent(id), id: "watch-link" }, "Open the player");
-    main.replaceChildren(title, badges, desc, bar, barLabel, figures, el("div", { class: "row" }, watch),
+    set(main, title, badges, desc, bar, barLabel, figures, el("div", { class: "row" }, watch),
       actions, el("h2", {}, "My receipts"), receipts);
     let built = "";
     let cur = null;
@@ -234,7 +239,7 @@
           try {
             const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/buy", { shares: k });
             say("Paid " + money(r.amount, r.currency) + " in TEST MONEY" +
-              (r.indices && r.indices.length ? " — shares " + r.indices.join(", ") : ""));
+              (r.indices && r.indices.length ? " — share " + r.indices.map((i) => "#" + i).join(", ") : ""));
             refresh(); refreshWallet();
           } catch (e) { say("Buying: " + e.message, true); }
           finally { buy.disabled = false; }
@@ -268,14 +273,14 @@
             el("label", { for: "donate-amount" }, "Amount (" + c.currency + ")", amount), donate),
           chips.length ? el("div", { class: "row", "aria-label": "Suggested amounts" }, chips) : null);
       }
-      actions.replaceChildren(...parts);
+      set(actions, ...parts);
     }
 
     function update(c) {
       cur = c;
       setTitle(c.title);
       title.textContent = c.title || "(untitled)";
-      badges.replaceChildren(el("span", { class: "badge model" }, modelName(c.model)), lockBadge(c),
+      set(badges, el("span", { class: "badge model" }, modelName(c.model)), lockBadge(c),
         c.mine ? el("span", { class: "badge" }, "Mine") : null);
       desc.textContent = c.description || "";
       const p = progressOf(c);
@@ -297,7 +302,7 @@
       if (c.mine || c.donated) f.push(figure("Donated", money(c.donated, c.currency)));
       f.push(el("div", {}, el("dt", {}, "Deadline"), el("dd", {}, timeEl(c.deadline))));
       f.push(figure("Size", (c.content_size / 1048576).toFixed(1) + " MiB · " + (c.media_type || "?")));
-      figures.replaceChildren(...f);
+      set(figures, ...f);
       const shape = c.model + "|" + c.currency + "|" + JSON.stringify(c.suggested || []);
       if (shape !== built) { built = shape; buildActions(c); }
     }
@@ -306,9 +311,9 @@
       let rs;
       try { rs = await api("GET", "/api/v1/receipts?campaign=" + encodeURIComponent(id)); } catch (_) { return; }
       rs = rs || [];
-      if (rs.length === 0) { receipts.replaceChildren(el("p", { class: "empty", id: "no-receipts" }, "None yet.")); return; }
+      if (rs.length === 0) { set(receipts, el("p", { class: "empty", id: "no-receipts" }, "None yet.")); return; }
       const shares = rs.reduce((n, r) => n + (r.indices ? r.indices.length : 0), 0);
-      receipts.replaceChildren(
+      set(receipts,
         shares ? el("p", { id: "my-shares" }, "You hold " + shares + (shares === 1 ? " share." : " shares.")) : null,
         el("table", {},
           el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Time"), el("th", { scope: "col" }, "Kind"),
@@ -339,13 +344,13 @@
   function pagePlayer(id) {
     const title = el("h1", {}, "Player");
     const stage = el("div", { id: "stage" });
-    main.replaceChildren(title, stage,
+    set(main, title, stage,
       el("p", {}, el("a", { href: "#/c/" + encodeURIComponent(id) }, "Campaign details")));
     let state = "";
     async function check() {
       let c;
       try { c = await api("GET", "/api/v1/campaigns/" + encodeURIComponent(id)); }
-      catch (e) { if (!state) stage.replaceChildren(el("p", { class: "empty" }, e.message)); return; }
+      catch (e) { if (!state) set(stage, el("p", { class: "empty" }, e.message)); return; }
       title.textContent = c.title || "Player";
       setTitle(c.title);
       if (c.unlocked && state !== "open") {
@@ -353,11 +358,11 @@
         const v = el("video", { id: "player", controls: true, preload: "metadata", playsinline: true,
           src: "/watch/" + encodeURIComponent(id), "aria-label": c.title || "video" });
         v.addEventListener("error", () => say("The player could not read the stream.", true));
-        stage.replaceChildren(el("div", { class: "video-wrap" }, v));
+        set(stage, el("div", { class: "video-wrap" }, v));
       } else if (!c.unlocked && state !== "locked") {
         state = "locked";
         const p = progressOf(c);
-        stage.replaceChildren(el("div", { id: "locked", class: "locked-box", role: "status" },
+        set(stage, el("div", { id: "locked", class: "locked-box", role: "status" },
           el("span", { class: "lock", "aria-hidden": "true" }, "🔒"),
           el("p", {}, el("strong", {}, "Locked."), " This node cannot decrypt this work yet."),
           el("p", { class: "meta" }, c.model === "shards"
@@ -483,7 +488,7 @@
     setTitle("Creator");
     const mine = el("div", { id: "mine", "aria-live": "polite" });
     const chartBox = el("div", { id: "chart-box" });
-    main.replaceChildren(el("h1", {}, "Creator"),
+    set(main, el("h1", {}, "Creator"),
       el("h2", {}, "My campaigns"), chartBox, mine,
       el("details", { class: "panel", open: true }, el("summary", {}, el("strong", {}, "Publish a work")), publishForm()));
     let last = "";
@@ -495,12 +500,12 @@
       if (key === last) return;
       last = key;
       if (cs.length === 0) {
-        chartBox.replaceChildren();
-        mine.replaceChildren(el("p", { class: "empty" }, "Nothing published from this node yet."));
+        set(chartBox);
+        set(mine, el("p", { class: "empty" }, "Nothing published from this node yet."));
         return;
       }
-      chartBox.replaceChildren(chart(cs));
-      mine.replaceChildren(el("table", {},
+      set(chartBox, chart(cs));
+      set(mine, el("table", {},
         el("thead", {}, el("tr", {}, ["Title", "Model", "Sold", "Raised", "Donated", "Progress", ""].map((h, i) =>
           el("th", { scope: "col", class: i >= 2 && i <= 4 ? "num" : undefined }, h)))),
         el("tbody", {}, cs.map((c) => {

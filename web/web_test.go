@@ -1,0 +1,67 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestHandler(t *testing.T) {
+	h := Handler()
+	tests := []struct {
+		method, path string
+		status       int
+		ctype        string // prefix of Content-Type, when the status is 200
+		body         string // substring of the body, when the status is 200
+	}{
+		{"GET", "/", 200, "text/html", `id="main"`},
+		{"HEAD", "/", 200, "text/html", ""},
+		{"GET", "/ui/app.js", 200, "text/javascript", "hashchange"},
+		{"GET", "/ui/style.css", 200, "text/css", "@media"},
+		{"GET", "/ui/", 404, "", ""},
+		{"GET", "/ui/index.html", 404, "", ""},
+		{"GET", "/ui/missing.js", 404, "", ""},
+		{"GET", "/ui/../web.go", 404, "", ""},
+		{"GET", "/index.html", 404, "", ""},
+		{"GET", "/static/app.js", 404, "", ""},
+		{"POST", "/", 405, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != tt.status {
+				t.Fatalf("status: got %v, want %v", rec.Code, tt.status)
+			}
+			if tt.status != http.StatusOK {
+				return
+			}
+			if got := rec.Header().Get("Content-Type"); !strings.HasPrefix(got, tt.ctype) {
+				t.Errorf("Content-Type: got %v, want %v…", got, tt.ctype)
+			}
+			if got := rec.Header().Get("Content-Security-Policy"); !strings.Contains(got, "default-src 'self'") {
+				t.Errorf("Content-Security-Policy: got %v, want default-src 'self'", got)
+			}
+			if !strings.Contains(rec.Body.String(), tt.body) {
+				t.Errorf("body: got %d bytes without %q", rec.Body.Len(), tt.body)
+			}
+		})
+	}
+}
+
+// The page loads nothing from outside the daemon.
+func TestNoExternalReferences(t *testing.T) {
+	for _, name := range []string{"static/index.html", "static/app.js", "static/style.css"} {
+		b, err := static.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"http://", "https://", "//cdn", "@import"} {
+			s := strings.ReplaceAll(string(b), "http://www.w3.org/2000/svg", "")
+			if strings.Contains(s, bad) {
+				t.Errorf("%s: got a reference %q, want none", name, bad)
+			}
+		}
+	}
+}
