@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +159,34 @@ func TestWebUI(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#mine tr[data-id=%q] button.release`, id))),
 		chromedp.WaitReady(chromedp.CSS("#chart rect.bar")))
 	screenshot(t, ctx, "studio")
+
+	// Publishing from the dashboard: an open campaign with a goal, then a
+	// donation from its page moves its progress bar.
+	abs, err := filepath.Abs(film)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "publishing from the dashboard",
+		chromedp.SetUploadFiles(chromedp.CSS("#pub-file"), []string{abs}),
+		chromedp.SetValue(chromedp.CSS("#pub-model"), "open"),
+		chromedp.SetValue(chromedp.CSS("#pub-title"), "An open film"),
+		chromedp.SetValue(chromedp.CSS("#pub-goal"), "5.00"),
+		chromedp.SetValue(chromedp.CSS("#pub-suggested"), "1, 2.50"),
+		chromedp.Click(chromedp.CSS("#pub-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#mine-note")),
+		chromedp.WaitReady(chromedp.CSS("#progress[data-max='500']")))
+	open := strings.TrimPrefix(eval[string](t, ctx, `decodeURIComponent(location.hash)`), "#/c/")
+	waitCampaign(t, buyer, open)
+	step(t, ctx, "the buyer's page of the open campaign",
+		chromedp.Navigate("http://"+buyer.API+"/#/c/"+open),
+		chromedp.WaitVisible(chromedp.CSS("#donate")),
+		chromedp.WaitReady(chromedp.CSS("#progress[data-max='500']")))
+	step(t, ctx, "donating", chromedp.Click(chromedp.CSS("#donate")))
+	if got := poll[int](t, ctx, "the progress bar after the donation",
+		`(n => n > 0 && n)(Number(document.getElementById('progress').dataset.value))`, 30*time.Second); got != 100 {
+		t.Fatalf("donated after one click on the first suggestion: got %d, want 100", got)
+	}
+	screenshot(t, ctx, "open")
 
 	// The bystander cannot play it yet.
 	step(t, ctx, "bystander's locked player",

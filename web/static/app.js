@@ -228,6 +228,11 @@
 
     function buildActions(c) {
       const parts = [];
+      if (c.mine) {
+        set(actions, el("p", { id: "mine-note" }, "You published this campaign: buyers pay from their own nodes. ",
+          el("a", { href: "#/studio" }, "Sales and release are on the Creator page.")));
+        return;
+      }
       if (c.model === "shards" || c.model === "pay") {
         const shares = el("input", { id: "shares", type: "number", min: 1, step: 1, value: 1, inputmode: "numeric",
           disabled: c.model === "pay" });
@@ -303,7 +308,7 @@
       f.push(el("div", {}, el("dt", {}, "Deadline"), el("dd", {}, timeEl(c.deadline))));
       f.push(figure("Size", (c.content_size / 1048576).toFixed(1) + " MiB · " + (c.media_type || "?")));
       set(figures, ...f);
-      const shape = c.model + "|" + c.currency + "|" + JSON.stringify(c.suggested || []);
+      const shape = c.model + "|" + c.mine + "|" + c.currency + "|" + JSON.stringify(c.suggested || []);
       if (shape !== built) { built = shape; buildActions(c); }
     }
 
