@@ -14,7 +14,7 @@ STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 step() { printf '\n== %s\n' "$*"; }
 
 step "tools"
-bin=$(scripts/tools.sh kubo age)
+bin=$(scripts/tools.sh kubo age chromium)
 export SHARDCAST_KUBO="$bin/ipfs"
 # A test that needs a tool fails, rather than skips, when it is missing.
 export SHARDCAST_REQUIRE_TOOLS=1
