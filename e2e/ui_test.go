@@ -157,7 +157,9 @@ func TestWebUI(t *testing.T) {
 	step(t, ctx, "creator's dashboard",
 		chromedp.Navigate("http://"+creator.API+"/#/studio"),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#mine tr[data-id=%q] button.release`, id))),
-		chromedp.WaitReady(chromedp.CSS("#chart rect.bar")))
+		chromedp.WaitReady(chromedp.CSS("#chart rect.bar")),
+		// The sale shows in the chart of sales over time.
+		chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#sales-chart path[data-id=%q]`, id))))
 	screenshot(t, ctx, "studio")
 
 	// Publishing from the dashboard: an open campaign with a goal, then a

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -23,6 +24,47 @@ type Market interface {
 	Donate(ctx context.Context, id cid.Cid, amount int64) (*market.Purchase, error)
 	Receipts(ctx context.Context, id cid.Cid) ([]market.PurchaseRecord, error)
 	Balance(ctx context.Context, currency string) (int64, error)
+	SalesOverTime(ctx context.Context, id cid.Cid, bucket time.Duration) ([]market.Point, error)
+}
+
+// SalesPoint is one bucket of a campaign's sales over time; amounts in
+// minor units.
+type SalesPoint struct {
+	Start     string `json:"start"`
+	Sales     int    `json:"sales"`
+	Shares    int    `json:"shares"`
+	Raised    int64  `json:"raised"`
+	Donations int    `json:"donations"`
+	Donated   int64  `json:"donated"`
+}
+
+// handleSales answers GET /api/v1/campaigns/ID/sales?bucket=SECONDS with the
+// creator's ledger in buckets (60 s unless asked).
+func (s *Server) handleSales(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.campaign(w, r)
+	if !ok {
+		return
+	}
+	bucket := time.Minute
+	if v := r.URL.Query().Get("bucket"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 86400*366 {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("bucket %q: want seconds, 1 to a year", v))
+			return
+		}
+		bucket = time.Duration(n) * time.Second
+	}
+	pts, err := s.m.SalesOverTime(r.Context(), e.ID, bucket)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	out := []SalesPoint{}
+	for _, p := range pts {
+		out = append(out, SalesPoint{Start: p.Start.UTC().Format(time.RFC3339), Sales: p.Sales, Shares: p.Shares,
+			Raised: p.Raised, Donations: p.Donations, Donated: p.Donated})
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // ReceiptInfo is a signed receipt as the API shows it. Amount is in minor

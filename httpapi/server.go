@@ -85,6 +85,7 @@ func New(b Backend, c Campaigns, m Market, log *slog.Logger) (*Server, error) {
 	s.mux.HandleFunc("POST /api/v1/campaigns/{id}/donate", s.handleDonate)
 	s.mux.HandleFunc("POST /api/v1/campaigns/{id}/release", s.handleRelease)
 	s.mux.HandleFunc("GET /api/v1/campaigns/{id}/key", s.handleKey)
+	s.mux.HandleFunc("GET /api/v1/campaigns/{id}/sales", s.handleSales)
 	s.mux.HandleFunc("GET /api/v1/receipts", s.handleReceipts)
 	s.mux.HandleFunc("GET /api/v1/wallet", s.handleWallet)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

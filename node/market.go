@@ -244,3 +244,12 @@ func (n *Node) publishState(ctx context.Context, id cid.Cid) {
 		n.log.Warn("announcing campaign state", "campaign", id, "err", err)
 	}
 }
+
+// SalesOverTime returns a campaign's sales and donations in buckets, from
+// this node's ledger (the creator's view).
+func (n *Node) SalesOverTime(ctx context.Context, id cid.Cid, bucket time.Duration) ([]market.Point, error) {
+	if n.ledger == nil {
+		return nil, ErrOffline
+	}
+	return n.ledger.SalesOverTime(ctx, id, bucket)
+}

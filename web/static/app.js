@@ -489,12 +489,50 @@
     return f;
   }
 
+  // salesChart draws the money that came in (sales and donations) to my
+  // campaigns over time, cumulative, one step line per campaign.
+  async function salesChart(cs) {
+    const w = 480, h = 160, padL = 56, padB = 18, colors = ["#0b5cad", "#b5540b", "#2e7d32", "#7b1fa2", "#00838f"];
+    const series = [];
+    for (const c of cs.slice(0, colors.length)) {
+      let pts;
+      try { pts = await api("GET", "/api/v1/campaigns/" + encodeURIComponent(c.id) + "/sales?bucket=10"); } catch (e) { continue; }
+      let sum = 0;
+      const line = (pts || []).map((p) => { sum += (p.raised || 0) + (p.donated || 0); return { t: Date.parse(p.start), v: sum }; });
+      if (line.length) series.push({ c, line });
+    }
+    const s = svg("svg", { class: "chart", id: "sales-chart", viewBox: "0 0 " + w + " " + h, role: "img",
+      "aria-label": "Money in over time, sales and donations, per campaign" });
+    if (!series.length) {
+      s.append(svg("text", { x: padL, y: h / 2, text: "No sales or donations yet" }));
+      return s;
+    }
+    const t0 = Math.min(...series.map((x) => x.line[0].t)), t1 = Math.max(Date.now(), ...series.map((x) => x.line[x.line.length - 1].t)) ;
+    const vmax = Math.max(1, ...series.map((x) => x.line[x.line.length - 1].v));
+    const X = (t) => padL + (t1 > t0 ? (t - t0) / (t1 - t0) : 1) * (w - padL - 8);
+    const Y = (v) => h - padB - (v / vmax) * (h - padB - 8);
+    s.append(svg("line", { class: "axis", x1: padL, y1: h - padB, x2: w - 4, y2: h - padB, stroke: "#999" }));
+    s.append(svg("line", { class: "axis", x1: padL, y1: 8, x2: padL, y2: h - padB, stroke: "#999" }));
+    s.append(svg("text", { x: 2, y: 16, text: money(vmax, series[0].c.currency) }));
+    s.append(svg("text", { x: padL, y: h - 2, text: new Date(t0).toLocaleTimeString() }));
+    series.forEach((x, i) => {
+      let d = "M" + X(x.line[0].t) + " " + Y(0);
+      for (const p of x.line) d += " H" + X(p.t) + " V" + Y(p.v);
+      d += " H" + X(t1);
+      s.append(svg("path", { d, fill: "none", stroke: colors[i], "stroke-width": 2, "data-id": x.c.id }));
+      s.append(svg("text", { x: w - 150, y: 16 + 14 * i, fill: colors[i], text: (x.c.title || x.c.id).slice(0, 20) }));
+    });
+    return s;
+  }
+
   function pageStudio() {
     setTitle("Creator");
     const mine = el("div", { id: "mine", "aria-live": "polite" });
     const chartBox = el("div", { id: "chart-box" });
+    const salesBox = el("div", { id: "sales-box" });
     set(main, el("h1", {}, "Creator"),
       el("h2", {}, "My campaigns"), chartBox, mine,
+      el("h2", {}, "Sales over time"), salesBox,
       el("details", { class: "panel", open: true }, el("summary", {}, el("strong", {}, "Publish a work")), publishForm()));
     let last = "";
     async function load() {
@@ -510,6 +548,7 @@
         return;
       }
       set(chartBox, chart(cs));
+      salesChart(cs).then((c) => set(salesBox, c));
       set(mine, el("table", {},
         el("thead", {}, el("tr", {}, ["Title", "Model", "Sold", "Raised", "Donated", "Progress", ""].map((h, i) =>
           el("th", { scope: "col", class: i >= 2 && i <= 4 ? "num" : undefined }, h)))),
