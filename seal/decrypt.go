@@ -113,8 +113,10 @@ func endErr(n, want int, err, atEnd error) error {
 
 // NewReadSeeker returns an io.ReadSeeker over the size bytes of ra, for
 // http.ServeContent and other sequential readers. It reads ra in
-// chunk-aligned blocks of 1 MiB, so small reads of a reader from
-// [OpenReaderAt] cost one parallel decryption per MiB, not per call.
+// chunk-aligned blocks that start at one chunk after a seek and double up
+// to 1 MiB while reads continue, so a seek's first byte waits for one
+// chunk and small reads of a reader from [OpenReaderAt] cost one parallel
+// decryption per MiB, not per call.
 // It is not safe for concurrent use.
 func NewReadSeeker(ra io.ReaderAt, size int64) io.ReadSeeker {
 	return &readSeeker{ra: ra, size: max(size, 0)}
@@ -126,6 +128,7 @@ type readSeeker struct {
 	pos    int64
 	buf    []byte // plaintext of [bufOff, bufOff+len(buf))
 	bufOff int64
+	ahead  int // bytes the next refill reads
 }
 
 func (s *readSeeker) Read(p []byte) (int, error) {
@@ -151,9 +154,17 @@ func (s *readSeeker) Read(p []byte) (int, error) {
 	}
 	start := s.pos - s.pos%ChunkSize
 	if s.buf == nil {
-		s.buf = make([]byte, readAhead)
+		s.buf = make([]byte, 0, readAhead)
 	}
-	want := int(min(readAhead, s.size-start))
+	// After a jump the first read is one chunk, so a seek waits for 64 KiB
+	// of plaintext, not 1 MiB; reads that continue double it up to
+	// readAhead.
+	if len(s.buf) > 0 && start == s.bufOff+int64(len(s.buf)) {
+		s.ahead = min(2*s.ahead, readAhead)
+	} else {
+		s.ahead = ChunkSize
+	}
+	want := int(min(int64(s.ahead), s.size-start))
 	n, err := s.ra.ReadAt(s.buf[:want], start)
 	s.buf, s.bufOff = s.buf[:n], start
 	if s.pos >= start+int64(n) {
