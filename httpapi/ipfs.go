@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -29,7 +30,7 @@ func (s *Server) handleIPFS(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return
 		}
-		if strings.Contains(err.Error(), content.ErrNotFile.Error()) {
+		if errors.Is(err, content.ErrNotFile) {
 			s.gateway.ServeHTTP(w, r)
 			return
 		}
