@@ -35,7 +35,7 @@ if [ ! -x "$BIN/lnd-$LND_VERSION" ] || [ ! -x "$BIN/lncli-$LND_VERSION" ]; then
 	fi
 	tags="invoicesrpc routerrpc signrpc walletrpc chainrpc peersrpc verrpc"
 	# lowscrypt makes wallet creation cheap; test builds only.
-	if grep -rqs 'go:build lowscrypt' "$src"; then
+	if grep -rqsE '^//go:build .*lowscrypt' "$src" --include='*.go'; then
 		tags="$tags lowscrypt"
 	fi
 	(cd "$src" && GOFLAGS=-buildvcs=false go build -tags "$tags" -o "$BIN/lnd-$LND_VERSION.tmp" ./cmd/lnd &&
