@@ -24,8 +24,8 @@ CHANNEL_SAT=${REGTEST_CHANNEL_SAT:-10000000}
 
 # A test-only wallet seed, public on purpose: its first p2wkh address
 # receives the coinbases, so btcd can mine to it from the first block.
-ALICE_SEED="__SEED__"
-ALICE_ADDR="__ADDR__"
+ALICE_SEED="absorb doctor wonder valve quit reunion stuff gold crew pause length climb home hero hospital identify tower episode faculty copper stock figure body orbit"
+ALICE_ADDR="bcrt1q3lvslnrh96px5syahuhqs7age2hguex5dh4gcp"
 
 export HOME="$DIR/home" # btcd writes ~/.btcd whatever it is told
 mkdir -p "$HOME" "$DIR/btcd"
