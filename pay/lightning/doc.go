@@ -34,7 +34,11 @@
 //   - RefundVoucher is the payment hash of a Canceled or Expired invoice:
 //     the network itself gave the money back, so Refund only checks (by
 //     tracking the payment) that it failed and reports its amount.
-//   - Balance: GET /v1/balance/channels, the local side in msat.
+//   - Balance: GET /v1/balance/channels, the local side in msat, plus
+//     the pending HTLCs (GET /v1/channels) whose outcome the node already
+//     knows — an incoming one of a settled invoice, an outgoing one of a
+//     failed payment — so that a balance agrees with Wait and Pay at once
+//     rather than after the channel's commitment update.
 //
 // # What is promised, and what is not
 //

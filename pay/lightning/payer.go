@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,18 +118,123 @@ func (r *Rail) Refund(ctx context.Context, voucher []byte) (pay.Amount, error) {
 	return pay.Amount{Minor: int64(p.ValueMsat), Currency: Currency}, nil
 }
 
-// Balance returns what the node's channels hold on its side, in msat.
+// Balance returns what the node's channels hold on its side, in msat,
+// counting as already resolved the HTLCs whose outcome the node knows
+// but whose commitment update is still under way: an incoming one whose
+// invoice is settled counts, an outgoing one whose payment failed is
+// given back. So a payee's balance includes an invoice as soon as Wait
+// reports it Settled. The reads repeat (a few times at most) until the
+// set of pending HTLCs is the same before and after the balance.
 func (r *Rail) Balance(ctx context.Context, currency string) (int64, error) {
 	if currency != Currency {
 		return 0, fmt.Errorf("lightning: balance in %q: only %s moves on Lightning: %w", currency, Currency, pay.ErrCurrency)
 	}
-	var out struct {
-		LocalBalance struct {
-			Msat int64s `json:"msat"`
-		} `json:"local_balance"`
+	var lastErr error
+	for range 5 {
+		before, err := r.pendingHTLCs(ctx)
+		if err != nil {
+			return 0, err
+		}
+		var out struct {
+			LocalBalance struct {
+				Msat int64s `json:"msat"`
+			} `json:"local_balance"`
+		}
+		if err := r.call(ctx, "getting the channel balance", http.MethodGet, "/v1/balance/channels", nil, &out); err != nil {
+			return 0, err
+		}
+		after, err := r.pendingHTLCs(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if !slices.Equal(before, after) {
+			lastErr = errors.New("the pending HTLCs kept changing")
+			continue
+		}
+		bal := int64(out.LocalBalance.Msat)
+		for _, h := range uniqueHashes(after) {
+			extra, err := r.resolved(ctx, h)
+			if err != nil {
+				return 0, err
+			}
+			bal += extra
+		}
+		return bal, nil
 	}
-	if err := r.call(ctx, "getting the channel balance", http.MethodGet, "/v1/balance/channels", nil, &out); err != nil {
+	return 0, fmt.Errorf("lightning: getting the channel balance: %w", lastErr)
+}
+
+// pendingHTLC is one HTLC on a channel's local commitment.
+type pendingHTLC struct {
+	chanID   string
+	index    int64
+	incoming bool
+	hash     string // base64, as LND sends it
+}
+
+// pendingHTLCs lists the HTLCs on the node's channels, in LND's order.
+func (r *Rail) pendingHTLCs(ctx context.Context) ([]pendingHTLC, error) {
+	var out struct {
+		Channels []struct {
+			ChanID       string `json:"chan_id"`
+			PendingHTLCs []struct {
+				Incoming  bool   `json:"incoming"`
+				HashLock  []byte `json:"hash_lock"`
+				HTLCIndex int64s `json:"htlc_index"`
+			} `json:"pending_htlcs"`
+		} `json:"channels"`
+	}
+	if err := r.call(ctx, "listing channels", http.MethodGet, "/v1/channels", nil, &out); err != nil {
+		return nil, err
+	}
+	var hs []pendingHTLC
+	for _, c := range out.Channels {
+		for _, h := range c.PendingHTLCs {
+			hs = append(hs, pendingHTLC{c.ChanID, int64(h.HTLCIndex), h.Incoming, string(h.HashLock)})
+		}
+	}
+	return hs, nil
+}
+
+// uniqueHashes returns each (direction, hash) once.
+func uniqueHashes(hs []pendingHTLC) []pendingHTLC {
+	seen := make(map[[2]string]bool)
+	var out []pendingHTLC
+	for _, h := range hs {
+		k := [2]string{fmt.Sprint(h.incoming), h.hash}
+		if len(h.hash) == 32 && !seen[k] {
+			seen[k] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// resolved returns what a pending HTLC adds to the local balance once
+// its commitment update completes, as far as the node already knows.
+func (r *Rail) resolved(ctx context.Context, h pendingHTLC) (int64, error) {
+	var hash [32]byte
+	copy(hash[:], h.hash)
+	if h.incoming {
+		li, _, err := r.lookup(ctx, hex.EncodeToString(hash[:]))
+		if errors.Is(err, pay.ErrUnknownInvoice) {
+			return 0, nil // forwarded, not ours
+		}
+		if err != nil || li.State != "SETTLED" {
+			return 0, err
+		}
+		return int64(li.AmtPaidMsat), nil
+	}
+	var p lndPayment
+	path := "/v2/router/track/" + base64.URLEncoding.EncodeToString(hash[:])
+	err := r.stream(ctx, fmt.Sprintf("tracking payment %x", hash), http.MethodGet, path, nil, func(res json.RawMessage) (bool, error) {
+		return true, json.Unmarshal(res, &p)
+	})
+	if notFound(err) {
+		return 0, nil // forwarded, not ours
+	}
+	if err != nil || p.Status != "FAILED" {
 		return 0, err
 	}
-	return int64(out.LocalBalance.Msat), nil
+	return int64(p.ValueMsat), nil
 }
