@@ -35,6 +35,10 @@ type fakeNet struct {
 type fakeNode struct {
 	key     string
 	balance int64 // msat
+	// lag imitates a commitment update under way: the reported balance
+	// is off by lagMsat while pending lists HTLCs still on the channel.
+	lagMsat int64
+	pending []any
 	srv     *httptest.Server
 	cert    string // PEM file
 }
@@ -129,11 +133,15 @@ func (n *fakeNet) handler(nd *fakeNode) http.Handler {
 	mux.HandleFunc("GET /v1/balance/channels", func(w http.ResponseWriter, r *http.Request) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
-		answer(w, map[string]any{"local_balance": map[string]int64s{"sat": int64s(nd.balance / 1000), "msat": int64s(nd.balance)}})
+		b := nd.balance + nd.lagMsat
+		answer(w, map[string]any{"local_balance": map[string]int64s{"sat": int64s(b / 1000), "msat": int64s(b)}})
 	})
 	mux.HandleFunc("GET /v1/channels", func(w http.ResponseWriter, r *http.Request) {
-		// The imitation moves balances atomically: no HTLC is ever pending.
-		answer(w, map[string]any{"channels": []any{map[string]any{"chan_id": "1", "pending_htlcs": []any{}}}})
+		// The imitation moves balances atomically: no HTLC is pending
+		// unless a test says so.
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		answer(w, map[string]any{"channels": []any{map[string]any{"chan_id": "1", "pending_htlcs": append([]any{}, nd.pending...)}}})
 	})
 	add := func(w http.ResponseWriter, hash [32]byte, preimage []byte, in struct {
 		ValueMsat int64s `json:"value_msat"`
