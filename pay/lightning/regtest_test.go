@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/pay/paytest"
 )
 
@@ -20,6 +21,38 @@ import (
 // alice (who funded the channel) the payer. It skips when build.sh has
 // not built the binaries.
 func TestRegtest(t *testing.T) {
+	bob, alice := startRegtest(t)
+	paytest.Run(t, func(t *testing.T) paytest.Pair {
+		return paytest.Pair{Payee: bob, Payer: alice, Currency: Currency, Amount: 250_000, Timeout: time.Minute}
+	})
+}
+
+// BenchmarkRegtestSale measures one plain sale over the regtest channel:
+// CreateInvoice at bob, Pay from alice, Wait at bob until Settled.
+func BenchmarkRegtestSale(b *testing.B) {
+	bob, alice := startRegtest(b)
+	ctx := context.Background()
+	settled := func(st pay.Status) bool { return st == pay.Settled }
+	b.ResetTimer()
+	for b.Loop() {
+		inv, err := bob.CreateInvoice(ctx, pay.InvoiceRequest{Amount: pay.Amount{Minor: 10_000, Currency: Currency}, Memo: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := alice.Pay(ctx, inv.Request); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bob.Wait(ctx, inv.ID, settled); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sales/s")
+}
+
+// startRegtest starts a regtest network for the test and returns rails
+// on bob (payee) and alice (payer, who funded the channel), skipping when
+// the binaries or tools are missing.
+func startRegtest(t testing.TB) (bob, alice *Rail) {
 	bin := os.Getenv("SHARDCAST_TOOLS")
 	if bin == "" {
 		home, err := os.UserHomeDir()
@@ -63,14 +96,11 @@ func TestRegtest(t *testing.T) {
 		}
 		return r
 	}
-	bob, alice := rail("BOB"), rail("ALICE")
-	paytest.Run(t, func(t *testing.T) paytest.Pair {
-		return paytest.Pair{Payee: bob, Payer: alice, Currency: Currency, Amount: 250_000, Timeout: time.Minute}
-	})
+	return rail("BOB"), rail("ALICE")
 }
 
 // readEnv reads the KEY=value lines start.sh writes.
-func readEnv(t *testing.T, path string) map[string]string {
+func readEnv(t testing.TB, path string) map[string]string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
