@@ -365,6 +365,9 @@ func (r *Rail) Wait(ctx context.Context, invoiceID string, until func(pay.Status
 		if st, err = status(li, r.now()); err != nil {
 			return false, err
 		}
+		if !until(st) && st != pay.Open && st != pay.Accepted {
+			return false, fmt.Errorf("invoice became %v, which is final: %w", st, pay.ErrState)
+		}
 		return until(st), nil
 	})
 	if err != nil {

@@ -32,7 +32,16 @@ mkdir -p "$HOME" "$DIR/btcd"
 : >"$DIR/btcd/empty.conf"
 
 log() { echo "regtest: $*" >&2; }
-fail() { log "$*"; exit 1; }
+fail() {
+	log "$*"
+	for f in "$DIR"/*/out.log; do
+		[ -f "$f" ] && { log "last lines of $f:"; tail -n 15 "$f" >&2; }
+	done
+	exit 1
+}
+# On any failure, stop whatever was started.
+SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+trap 'rc=$?; [ $rc -eq 0 ] || "$SCRIPTS/stop.sh" "$DIR"' EXIT
 
 # wait_for DESC SECONDS CMD...: polls CMD every 0.2 s until it succeeds.
 wait_for() {
