@@ -20,14 +20,10 @@ func newBuyCmd(e *env) *cobra.Command {
 		Short: "Buy access (pay) or shares (shards); returns once the delivery is verified",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignArg(args[0])
-			if err != nil {
-				return err
-			}
 			if k < 0 {
 				return usageError{fmt.Errorf("--shards %d: must be positive", k)}
 			}
-			c, err := e.client()
+			id, c, err := e.campaignClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -50,11 +46,7 @@ func newDonateCmd(e *env) *cobra.Command {
 		Short: "Donate to a campaign's creator, e.g. donate ID 5.00",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignArg(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := e.client()
+			id, c, err := e.campaignClient(args[0])
 			if err != nil {
 				return err
 			}

@@ -68,6 +68,16 @@ func campaignArg(s string) (cid.Cid, error) {
 	return id, nil
 }
 
+// campaignClient parses a campaign ID argument and finds the daemon.
+func (e *env) campaignClient(arg string) (cid.Cid, *client, error) {
+	id, err := campaignArg(arg)
+	if err != nil {
+		return cid.Undef, nil, err
+	}
+	c, err := e.client()
+	return id, c, err
+}
+
 func (e *env) campaignInfo(ctx context.Context, c *client, id cid.Cid) (httpapi.CampaignInfo, error) {
 	var ci httpapi.CampaignInfo
 	err := c.call(ctx, "GET", "/api/v1/campaigns/"+id.String(), nil, &ci)
@@ -81,11 +91,7 @@ func newStatusCmd(e *env) *cobra.Command {
 		Short: "Show a campaign: model, price, sold, pooled, needed, deadline, unlocked",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignArg(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := e.client()
+			id, c, err := e.campaignClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -133,11 +139,7 @@ func newWatchCmd(e *env) *cobra.Command {
 		Short: "Print the URL of the campaign's player on the local daemon",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignArg(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := e.client()
+			id, c, err := e.campaignClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -160,11 +162,7 @@ func newReleaseCmd(e *env) *cobra.Command {
 		Short: "Creator: publish every unsold share now; the work unlocks for everyone",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignArg(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := e.client()
+			id, c, err := e.campaignClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -190,11 +188,7 @@ func newKeyCmd(e *env) *cobra.Command {
 			"  shardcast key ID > key.txt; shardcast cat CONTENT_CID | age -d -i key.txt > film",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignArg(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := e.client()
+			id, c, err := e.campaignClient(args[0])
 			if err != nil {
 				return err
 			}
