@@ -134,11 +134,18 @@ func (s *Server) handleBuy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.m.Buy(r.Context(), e.ID, req.Shares)
+	s.answerPurchase(w, "buying", "bought", e.ID, p, err)
+}
+
+// answerPurchase writes the receipt of a purchase or donation, or the
+// error that stopped it.
+// doing names the attempt in errors ("buying"), done the success in logs.
+func (s *Server) answerPurchase(w http.ResponseWriter, doing, done string, id cid.Cid, p *market.Purchase, err error) {
 	if err != nil {
-		writeError(w, marketStatus(err), fmt.Errorf("buying %s: %w", e.ID, err))
+		writeError(w, marketStatus(err), fmt.Errorf("%s %s: %w", doing, id, err))
 		return
 	}
-	s.log.Info("bought", "campaign", e.ID, "offer", p.Offer.ID, "amount", p.Receipt.Amount)
+	s.log.Info(done, "campaign", id, "offer", p.Offer.ID, "amount", p.Receipt.Amount)
 	ri := receiptInfo(p.Receipt)
 	ri.Rail = p.Payment.Rail
 	writeJSON(w, http.StatusOK, ri)
@@ -158,14 +165,7 @@ func (s *Server) handleDonate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.m.Donate(r.Context(), e.ID, req.Amount)
-	if err != nil {
-		writeError(w, marketStatus(err), fmt.Errorf("donating to %s: %w", e.ID, err))
-		return
-	}
-	s.log.Info("donated", "campaign", e.ID, "offer", p.Offer.ID, "amount", p.Receipt.Amount)
-	ri := receiptInfo(p.Receipt)
-	ri.Rail = p.Payment.Rail
-	writeJSON(w, http.StatusOK, ri)
+	s.answerPurchase(w, "donating to", "donated", e.ID, p, err)
 }
 
 func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
