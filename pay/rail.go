@@ -82,6 +82,20 @@ type InvoiceRequest struct {
 	// reveals preimages (lightning) reveals it to the payer on settlement,
 	// which makes payment and delivery of a key atomic.
 	PaymentHash *[32]byte
+	// HoldUntil, for a hold invoice, is how long the payee means to keep
+	// it Accepted before it settles or cancels: a rail whose held payments
+	// time out sooner (Lightning's expire by block height) makes the
+	// payment outlive it, or refuses with ErrHoldTooLong. Zero means a
+	// short hold, settled or canceled within minutes.
+	HoldUntil time.Time
+}
+
+// A HoldLimiter is a rail whose hold invoices cannot stay Accepted for
+// ever. MaxHold is the longest a hold invoice issued now can be held; a
+// campaign whose pledges must be held longer is refused before it is
+// published.
+type HoldLimiter interface {
+	MaxHold() time.Duration
 }
 
 // DefaultExpiry is the lifetime of an invoice whose request says none.
@@ -206,4 +220,5 @@ var (
 	ErrInsufficientFunds = errors.New("insufficient funds")
 	ErrPreimage          = errors.New("preimage does not match the payment hash")
 	ErrState             = errors.New("invoice is not in a state that allows this")
+	ErrHoldTooLong       = errors.New("the rail cannot hold a payment that long")
 )
