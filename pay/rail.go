@@ -90,6 +90,15 @@ type InvoiceRequest struct {
 	HoldUntil time.Time
 }
 
+// A Revealer is a rail that reveals the preimage of a hold invoice to
+// its payer when the payee settles it (Payment.Preimage), so that a key
+// sold as the preimage arrives with the payment: the market delivers
+// shares atomically that way, and takes all-or-nothing pledges only on
+// such a rail.
+type Revealer interface {
+	RevealsPreimage() bool
+}
+
 // A HoldLimiter is a rail whose hold invoices cannot stay Accepted for
 // ever. MaxHold is the longest a hold invoice issued now can be held; a
 // campaign whose pledges must be held longer is refused before it is
