@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -32,6 +33,14 @@ type ClientOptions struct {
 	AttemptTimeout time.Duration
 	// Now is the client's clock; nil means time.Now.
 	Now func() time.Time
+	// Delivered, if set, receives each locked purchase whose shares the
+	// payment unsealed, as soon as they are verified: a pledge settled
+	// long after Buy returned, or a sale whose creator vanished before
+	// its receipt. It must not block.
+	Delivered func(*Purchase)
+	// Caught, if set, receives each proof that a creator sealed bad
+	// shares. It must not block.
+	Caught func(*Proof)
 }
 
 func (o *ClientOptions) applyDefaults() {
@@ -59,6 +68,12 @@ type Client struct {
 	recipient string
 	rails     map[string]pay.Rail
 	opts      ClientOptions
+
+	// Payments of locked offers run in the background, for as long as
+	// the client: a pledge is held until its campaign's deadline.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // NewClient returns a client buying from h with the given rails. identity
@@ -76,7 +91,16 @@ func NewClient(h host.Host, ledger *Ledger, identity *age.X25519Identity, rails 
 		c.opts = *opts
 	}
 	c.opts.applyDefaults()
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
+}
+
+// Close stops the payments running in the background and waits for
+// them. They resume with ResumeLocked.
+func (c *Client) Close() error {
+	c.cancel()
+	c.wg.Wait()
+	return nil
 }
 
 // Order says what to buy.
@@ -107,6 +131,12 @@ type Purchase struct {
 	// Shares are the K shares bought, each verified against the
 	// commitments, in index order (model shards).
 	Shares []shares.Share
+	// Pledged says the purchase is a pledge to an all-or-nothing
+	// campaign: the funds are held until Until, the campaign's deadline,
+	// and the shares arrive (see ClientOptions.Delivered) only if the
+	// goal is met; otherwise the funds return.
+	Pledged bool
+	Until   time.Time
 }
 
 // Buy buys access (model pay) or o.Shares shares (model shards): it asks
@@ -174,12 +204,16 @@ func (c *Client) run(ctx context.Context, o Order, q *quote) (*Purchase, error) 
 	if err != nil {
 		return nil, fmt.Errorf("market: offer %v: payment request: %v: %w", offer.ID, err, ErrBadOffer)
 	}
-	if inv.Amount != offer.Price || inv.Rail != offer.Rail || inv.Hold {
-		return nil, fmt.Errorf("market: offer %v: invoice for %v on %s does not match the offer's %v: %w",
-			offer.ID, inv.Amount, inv.Rail, offer.Price, ErrBadOffer)
+	if inv.Amount != offer.Price || inv.Rail != offer.Rail || inv.Hold != (offer.Lock != nil) ||
+		(offer.Lock != nil && !bytes.Equal(inv.PaymentHash[:], offer.Lock)) {
+		return nil, fmt.Errorf("market: offer %v: invoice for %v on %s (hold %v) does not match the offer's %v: %w",
+			offer.ID, inv.Amount, inv.Rail, inv.Hold, offer.Price, ErrBadOffer)
 	}
 	if err := c.ledger.putPurchase(ctx, offer, creator, c.opts.Now()); err != nil {
 		return nil, err
+	}
+	if offer.Lock != nil {
+		return c.payLocked(ctx, o, creator, rail, offer)
 	}
 	return c.payAndCollect(ctx, o, creator, rail, offer)
 }
@@ -208,6 +242,9 @@ func (c *Client) Resume(ctx context.Context, o Order, id OfferID) (*Purchase, er
 	}
 	if rec.Status == "complete" {
 		return c.collect(ctx, o, rec.Creator, rail, rec.Offer, pay.Payment{}, (&redeliver{ID: id}).encode())
+	}
+	if rec.Offer.Lock != nil {
+		return c.payLocked(ctx, o, rec.Creator, rail, rec.Offer)
 	}
 	return c.payAndCollect(ctx, o, rec.Creator, rail, rec.Offer)
 }
@@ -308,6 +345,15 @@ func (c *Client) checkOffer(o Order, q *quote, offer *Offer) error {
 	case !offer.Expires.After(c.opts.Now()):
 		return bad("already expired at %v", offer.Expires)
 	}
+	locked := q.Kind == KindBuy && m.Model == campaign.ModelShards && reveals(c.rails[offer.Rail])
+	switch {
+	case locked != (offer.Lock != nil):
+		return bad("sealed %v, want %v: shares bought on rail %s travel sealed", offer.Lock != nil, locked, offer.Rail)
+	case locked && len(offer.Sealed) != len(offer.Indices)*shares.ShareSize+sealOverhead:
+		return bad("%d bytes of sealed shares for %d shares", len(offer.Sealed), len(offer.Indices))
+	case m.AllOrNothing && q.Kind == KindBuy && !locked:
+		return bad("an all-or-nothing campaign sells pledges only on a rail that holds them")
+	}
 	var want int64
 	var err error
 	switch {
@@ -380,28 +426,12 @@ func (c *Client) openShares(o Order, offer *Offer, payload []byte) ([]shares.Sha
 	if err != nil {
 		return nil, err
 	}
-	want := len(offer.Indices) * shares.ShareSize
-	plain, err := io.ReadAll(io.LimitReader(r, int64(want)+1))
+	plain, err := io.ReadAll(io.LimitReader(r, int64(len(offer.Indices)*shares.ShareSize)+1))
 	if err != nil {
 		return nil, err
 	}
 	defer clear(plain)
-	if len(plain) != want {
-		return nil, fmt.Errorf("%d bytes of shares, want %d", len(plain), want)
-	}
-	out := make([]shares.Share, len(offer.Indices))
-	for i := range out {
-		if err := out[i].UnmarshalBinary(plain[i*shares.ShareSize : (i+1)*shares.ShareSize]); err != nil {
-			return nil, err
-		}
-		if out[i].Index != offer.Indices[i] {
-			return nil, fmt.Errorf("share %d delivered in place of %d", out[i].Index, offer.Indices[i])
-		}
-	}
-	if err := o.Commitments.VerifyBatch(out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return decodeShares(offer, plain, o.Commitments)
 }
 
 // exchange sends one request on a new stream and returns the decoded

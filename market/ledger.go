@@ -114,6 +114,40 @@ CREATE TABLE IF NOT EXISTS receipts (
 	receipt  BLOB NOT NULL,
 	PRIMARY KEY (offer, role)
 ) STRICT, WITHOUT ROWID;
+-- The key k of each locked offer (atomic delivery on a rail that reveals
+-- preimages): SHA-256(k) is its invoice's payment hash.
+CREATE TABLE IF NOT EXISTS locks (
+	offer BLOB PRIMARY KEY,
+	key   BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+-- Open offers of all-or-nothing campaigns whose hold invoice is paid and
+-- held. Settling or expiring the offer deletes its row.
+CREATE TABLE IF NOT EXISTS pledges (
+	offer    BLOB PRIMARY KEY,
+	campaign BLOB NOT NULL,
+	time     INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pledges_campaign ON pledges (campaign);
+-- How each all-or-nothing campaign ended, decided once before acting on
+-- it: 1 goal met (settle every pledge), 2 short of it (cancel them all).
+CREATE TABLE IF NOT EXISTS outcomes (
+	campaign BLOB PRIMARY KEY,
+	outcome  INTEGER NOT NULL CHECK (outcome IN (1, 2)),
+	time     INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+-- Buyer side: pledges this node made. status: 1 held, 2 settled,
+-- 3 canceled (the funds came back).
+CREATE TABLE IF NOT EXISTS held (
+	offer  BLOB PRIMARY KEY,
+	status INTEGER NOT NULL CHECK (status IN (1, 2, 3)),
+	time   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+-- Buyer side: proofs that a creator sold this node bad shares.
+CREATE TABLE IF NOT EXISTS proofs (
+	offer    BLOB PRIMARY KEY,
+	campaign BLOB NOT NULL,
+	proof    BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
 `
 
 const (

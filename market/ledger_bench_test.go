@@ -32,7 +32,7 @@ func BenchmarkLedgerSale(b *testing.B) {
 				Rail: "test", Request: "testmoney:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 				Expires: time.Now().Add(time.Hour), Sig: make([]byte, 64)}
 			rand.Read(o.ID[:])
-			if err := l.putOffer(ctx, o, o.ID.String(), time.Now()); err != nil {
+			if err := l.putOffer(ctx, o, o.ID.String(), nil, time.Now()); err != nil {
 				b.Error(err)
 				return
 			}

@@ -61,8 +61,9 @@ type offerRow struct {
 	status  offerStatus
 }
 
-// putOffer records a new offer and reserves its shares.
-func (l *Ledger) putOffer(ctx context.Context, o *Offer, invoice string, now time.Time) error {
+// putOffer records a new offer, with the key of its lock if it has one,
+// and reserves its shares.
+func (l *Ledger) putOffer(ctx context.Context, o *Offer, invoice string, key []byte, now time.Time) error {
 	raw, camp := o.Marshal(), o.Campaign.Bytes()
 	err := l.write(ctx, func(tx *wtx) error {
 		_, err := tx.exec(sqlInsertOffer,
@@ -70,6 +71,11 @@ func (l *Ledger) putOffer(ctx context.Context, o *Offer, invoice string, now tim
 			o.Rail, invoice, now.UnixNano(), o.Expires.UnixNano(), int(offerOpen), raw)
 		if err != nil {
 			return err
+		}
+		if key != nil {
+			if _, err := tx.exec("INSERT INTO locks (offer, key) VALUES (?, ?)", o.ID[:], key); err != nil {
+				return err
+			}
 		}
 		return insertIndices(tx, "reserved", camp, o.ID, o.Indices)
 	})
@@ -136,6 +142,9 @@ func (l *Ledger) settle(ctx context.Context, o *Offer, v *delivery) error {
 		if err := transition(tx, o.ID, offerSettled); err != nil {
 			return err
 		}
+		if err := unpledge(tx, o.ID); err != nil {
+			return err
+		}
 		var err error
 		if o.Kind == KindDonate {
 			_, err = tx.exec(sqlInsertDonation,
@@ -178,6 +187,9 @@ func (l *Ledger) expire(ctx context.Context, o *Offer) (bool, error) {
 			return err
 		}
 		changed = true
+		if err := unpledge(tx, o.ID); err != nil {
+			return err
+		}
 		return unreserve(tx, o)
 	})
 	if err != nil {
@@ -214,7 +226,8 @@ func (l *Ledger) loadOffer(ctx context.Context, id OfferID) (*offerRow, error) {
 
 // dueOffers returns up to limit open offers that expired at or before now.
 func (l *Ledger) dueOffers(ctx context.Context, now time.Time, limit int) ([]*offerRow, error) {
-	rows, err := l.r.QueryContext(ctx, "SELECT offer, invoice, status FROM offers WHERE status = ? AND expires <= ? ORDER BY expires LIMIT ?",
+	rows, err := l.r.QueryContext(ctx, `SELECT offer, invoice, status FROM offers WHERE status = ? AND expires <= ?
+		AND NOT EXISTS (SELECT 1 FROM pledges p WHERE p.offer = offers.id) ORDER BY expires LIMIT ?`,
 		int(offerOpen), now.UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("market: listing expired offers: %w", err)

@@ -19,6 +19,10 @@ type Stats struct {
 	Donations int    // settled donations
 	Donated   int64  // minor units donated
 	Currency  string // of Raised and Donated; "" before the first sale or donation
+	// Pledged counts the shares of held pledges (all-or-nothing
+	// campaigns), worth PledgedAmount: not sold until the goal is met.
+	Pledged       int
+	PledgedAmount int64
 }
 
 // Stats returns the campaign's sales and donations as this node, its
@@ -33,8 +37,10 @@ func (l *Ledger) Stats(ctx context.Context, campaign cid.Cid) (Stats, error) {
 		(SELECT count(*) FROM donations WHERE campaign = ?1),
 		(SELECT coalesce(sum(amount), 0) FROM donations WHERE campaign = ?1),
 		coalesce((SELECT currency FROM sales WHERE campaign = ?1 LIMIT 1),
-			(SELECT currency FROM donations WHERE campaign = ?1 LIMIT 1), '')`, campaign.Bytes()).
-		Scan(&s.Sales, &s.Sold, &s.Reserved, &s.Raised, &s.Donations, &s.Donated, &s.Currency)
+			(SELECT currency FROM donations WHERE campaign = ?1 LIMIT 1), ''),
+		(SELECT coalesce(sum(o.shares), 0) FROM pledges p JOIN offers o ON o.id = p.offer WHERE p.campaign = ?1),
+		(SELECT coalesce(sum(o.amount), 0) FROM pledges p JOIN offers o ON o.id = p.offer WHERE p.campaign = ?1)`, campaign.Bytes()).
+		Scan(&s.Sales, &s.Sold, &s.Reserved, &s.Raised, &s.Donations, &s.Donated, &s.Currency, &s.Pledged, &s.PledgedAmount)
 	if err != nil {
 		return Stats{}, fmt.Errorf("market: reading stats of %v: %w", campaign, err)
 	}
@@ -97,7 +103,7 @@ func (l *Ledger) SalesOverTime(ctx context.Context, campaign cid.Cid, bucket tim
 type PurchaseRecord struct {
 	Offer   *Offer
 	Creator peer.ID // the peer it was bought from
-	Status  string  // "paying", "complete" or "expired"
+	Status  string  // "paying", "pledged", "complete", "expired" or "refunded"
 	// Receipt and Payload are set once complete. Payload is the delivery
 	// as received, encrypted to the buyer (see Client.Buy).
 	Receipt          *Receipt
@@ -112,8 +118,9 @@ var purchaseStatusNames = map[purchaseStatus]string{
 // Purchases returns this node's purchases and donations as buyer, of one
 // campaign or, if campaign is cid.Undef, of all, newest first.
 func (l *Ledger) Purchases(ctx context.Context, campaign cid.Cid) ([]PurchaseRecord, error) {
-	q := `SELECT p.signed, p.creator, p.status, p.created, p.updated, d.delivery
-		FROM purchases p LEFT JOIN deliveries d ON d.offer = p.offer AND d.role = ?1`
+	q := `SELECT p.signed, p.creator, p.status, p.created, p.updated, d.delivery, coalesce(h.status, 0)
+		FROM purchases p LEFT JOIN deliveries d ON d.offer = p.offer AND d.role = ?1
+		LEFT JOIN held h ON h.offer = p.offer`
 	args := []any{roleBuyer}
 	if campaign.Defined() {
 		q += " WHERE p.campaign = ?2"
@@ -129,10 +136,17 @@ func (l *Ledger) Purchases(ctx context.Context, campaign cid.Cid) ([]PurchaseRec
 		var signed, creator, del []byte
 		var st purchaseStatus
 		var created, updated int64
-		if err := rows.Scan(&signed, &creator, &st, &created, &updated, &del); err != nil {
+		var held int
+		if err := rows.Scan(&signed, &creator, &st, &created, &updated, &del, &held); err != nil {
 			return nil, fmt.Errorf("market: listing purchases: %w", err)
 		}
 		p := PurchaseRecord{Status: purchaseStatusNames[st], Created: time.Unix(0, created).UTC(), Updated: time.Unix(0, updated).UTC()}
+		switch {
+		case held == heldPledged && st == purchasePaying:
+			p.Status = "pledged"
+		case held == heldCanceled:
+			p.Status = "refunded"
+		}
 		if p.Offer, err = DecodeOffer(signed); err == nil {
 			p.Creator, err = peer.IDFromBytes(creator)
 		}

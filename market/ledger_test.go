@@ -44,12 +44,12 @@ func TestLedger(t *testing.T) {
 		ledgerOffer(t, 4, KindBuy, []uint32{3, 4}, 500, t0),
 	}
 	for _, o := range offers {
-		if err := l.putOffer(ctx, o, o.ID.String(), t0); err != nil {
+		if err := l.putOffer(ctx, o, o.ID.String(), nil, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A second offer of a reserved share fails: the key forbids it.
-	if err := l.putOffer(ctx, ledgerOffer(t, 5, KindBuy, []uint32{1}, 100, t0), "x", t0); err == nil {
+	if err := l.putOffer(ctx, ledgerOffer(t, 5, KindBuy, []uint32{1}, 100, t0), "x", nil, t0); err == nil {
 		t.Error("reserved share 1 twice")
 	}
 	for i, o := range offers[:3] {
@@ -67,10 +67,10 @@ func TestLedger(t *testing.T) {
 		t.Errorf("expiring a settled offer: got %v, %v, want false", changed, err)
 	}
 	// Share 3 is free again; share 0 is sold and cannot be reserved.
-	if err := l.putOffer(ctx, ledgerOffer(t, 6, KindBuy, []uint32{3}, 250, t0), "y", t0); err != nil {
+	if err := l.putOffer(ctx, ledgerOffer(t, 6, KindBuy, []uint32{3}, 250, t0), "y", nil, t0); err != nil {
 		t.Error(err)
 	}
-	if err := l.putOffer(ctx, ledgerOffer(t, 7, KindBuy, []uint32{0}, 250, t0), "z", t0); err != nil {
+	if err := l.putOffer(ctx, ledgerOffer(t, 7, KindBuy, []uint32{0}, 250, t0), "z", nil, t0); err != nil {
 		t.Fatal(err) // a reservation of a sold share is possible, a sale is not:
 	}
 	if err := settleOffer(t, l, ledgerOffer(t, 7, KindBuy, []uint32{0}, 250, t0), t0); err == nil {
@@ -130,7 +130,7 @@ func TestLedgerCheckFindsDamage(t *testing.T) {
 	l := openLedger(t, filepath.Join(t.TempDir(), "market.db"))
 	t0 := time.Now()
 	o := ledgerOffer(t, 1, KindBuy, []uint32{0}, 100, t0)
-	if err := l.putOffer(context.Background(), o, "x", t0); err != nil {
+	if err := l.putOffer(context.Background(), o, "x", nil, t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := settleOffer(t, l, o, t0); err != nil {
@@ -154,7 +154,7 @@ func TestLedgerClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	if err := l.putOffer(context.Background(), ledgerOffer(t, 1, KindDonate, nil, 1, time.Now()), "x", time.Now()); !errors.Is(err, errClosed) {
+	if err := l.putOffer(context.Background(), ledgerOffer(t, 1, KindDonate, nil, 1, time.Now()), "x", nil, time.Now()); !errors.Is(err, errClosed) {
 		t.Errorf("writing to a closed ledger: got %v, want errClosed", err)
 	}
 	if _, err := OpenLedger("bad?path"); err == nil {
@@ -248,7 +248,7 @@ func TestImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	allowed := []string{
-		"filippo.io/age", "github.com/ipfs/go-cid", "github.com/libp2p/go-libp2p/core/", "modernc.org/sqlite",
+		"filippo.io/age", "github.com/ipfs/go-cid", "github.com/libp2p/go-libp2p/core/", "modernc.org/sqlite", "golang.org/x/crypto/chacha20poly1305",
 		"github.com/shardcast/shardcast/campaign", "github.com/shardcast/shardcast/pay",
 		"github.com/shardcast/shardcast/seal", "github.com/shardcast/shardcast/shares",
 	}

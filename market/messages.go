@@ -12,6 +12,7 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/pay"
+	"github.com/shardcast/shardcast/shares"
 )
 
 // Kind says what a buyer asks for.
@@ -162,11 +163,21 @@ type Offer struct {
 	Rail      string
 	Request   string // the rail's payment request (pay.Invoice.Request)
 	Expires   time.Time
-	Sig       []byte // the creator's Ed25519 signature
+	// Lock and Sealed make delivery atomic with payment on a rail that
+	// reveals preimages (Lightning): Sealed is the shares sealed under a
+	// key k (SealShares), Lock is SHA-256(k), and the request is a hold
+	// invoice whose payment hash is Lock. Both nil otherwise.
+	Lock   []byte
+	Sealed []byte
+	Sig    []byte // the creator's Ed25519 signature
 }
 
 func (o *Offer) unsigned() []byte {
-	e := newEncoder(typeOffer)
+	typ := typeOffer
+	if o.Lock != nil {
+		typ = typeLockedOffer
+	}
+	e := newEncoder(typ)
 	e.raw(o.ID[:])
 	e.cid(o.Campaign)
 	e.byte1(byte(o.Kind))
@@ -177,6 +188,10 @@ func (o *Offer) unsigned() []byte {
 	e.str(o.Rail)
 	e.str(o.Request)
 	e.time(o.Expires)
+	if o.Lock != nil {
+		e.raw(o.Lock)
+		e.bytes(o.Sealed)
+	}
 	return e.b
 }
 
@@ -202,7 +217,11 @@ func (o *Offer) Verify(m *campaign.Manifest) error {
 
 // DecodeOffer parses an encoded offer without checking its signature.
 func DecodeOffer(body []byte) (*Offer, error) {
-	d := header(body, typeOffer, "offer")
+	typ := typeOffer
+	if len(body) > 0 && body[0] == typeLockedOffer {
+		typ = typeLockedOffer
+	}
+	d := header(body, typ, "offer")
 	o := &Offer{
 		ID:        d.offerID("id"),
 		Campaign:  d.cid("campaign"),
@@ -214,8 +233,15 @@ func DecodeOffer(body []byte) (*Offer, error) {
 		Rail:      d.rail("rail"),
 		Request:   d.printable("request", 1, maxRequest),
 		Expires:   d.time("expires"),
-		Sig:       d.raw("sig", sigSize),
 	}
+	if typ == typeLockedOffer {
+		o.Lock = d.raw("lock", lockSize)
+		o.Sealed = d.bytes("sealed", sealOverhead+1, MaxSharesPerOffer*shares.ShareSize+sealOverhead)
+		if d.err == nil && (o.Kind != KindBuy || len(o.Indices) == 0) {
+			d.fail("lock", "only a sale of shares is sealed")
+		}
+	}
+	o.Sig = d.raw("sig", sigSize)
 	if d.err == nil && o.Kind == KindDonate && len(o.Indices) > 0 {
 		d.fail("indices", "a donation reserves no shares")
 	}
@@ -407,8 +433,10 @@ func decodeMessage(body []byte) (any, error) {
 	switch body[0] {
 	case typeQuote:
 		return decodeQuote(body)
-	case typeOffer:
+	case typeOffer, typeLockedOffer:
 		return DecodeOffer(body)
+	case typePledged:
+		return decodePledged(body)
 	case typePay:
 		return decodePayment(body)
 	case typeRedeliver:

@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,10 @@ type ServerOptions struct {
 	// there (in the background: it must not block), and its crash tests
 	// stop the process there.
 	AfterCommit func(campaign cid.Cid, id OfferID)
+	// SealHook, if set, sees the encoded shares of every locked offer
+	// before they are sealed, and may change them. It exists for tests
+	// that play a cheating creator; a real node never sets it.
+	SealHook func(o *Offer, plain []byte)
 }
 
 // DefaultOfferTTL is how long an offer can be paid unless ServerOptions
@@ -149,6 +154,8 @@ func NewServer(h host.Host, key crypto.PrivKey, ledger *Ledger, rails []pay.Rail
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.sweepLoop()
+	s.wg.Add(1)
+	go s.outcomeLoop()
 	h.SetStreamHandler(ProtocolID, s.handle)
 	return s, nil
 }
@@ -213,14 +220,14 @@ func (s *Server) serve(ctx context.Context, st network.Stream) []byte {
 			resp = o.Marshal()
 		}
 	case *payment:
-		var v *delivery
-		if v, err = s.pay(ctx, remote, m.ID, m.Proof); err == nil {
-			resp = v.encode()
+		var a answer
+		if a, err = s.pay(ctx, remote, m.ID, m.Proof); err == nil {
+			resp = a.encode()
 		}
 	case *redeliver:
-		var v *delivery
-		if v, err = s.pay(ctx, remote, m.ID, nil); err == nil {
-			resp = v.encode()
+		var a answer
+		if a, err = s.pay(ctx, remote, m.ID, nil); err == nil {
+			resp = a.encode()
 		}
 	default:
 		err = refuse(CodeBadRequest, "a creator answers quotes, payments and redeliveries")
@@ -258,6 +265,9 @@ func (s *Server) quote(ctx context.Context, remote peer.ID, q *quote) (_ *Offer,
 	if rail == nil || !slices.Contains(m.Rails, q.Rail) {
 		return nil, refuse(CodeUnsupported, "campaign %v is not sold on rail %q here", q.Campaign, q.Rail)
 	}
+	if m.AllOrNothing && q.Kind == KindBuy && !reveals(rail) {
+		return nil, refuse(CodeUnsupported, "campaign %v takes pledges only on a rail that holds them (lightning)", q.Campaign)
+	}
 	if q.Kind == KindBuy || q.Recipient != "" {
 		if r, err := age.ParseX25519Recipient(q.Recipient); err != nil || r.String() != q.Recipient {
 			return nil, refuse(CodeBadRequest, "recipient %q is not an age X25519 recipient", q.Recipient)
@@ -280,6 +290,11 @@ func (s *Server) quote(ctx context.Context, remote peer.ID, q *quote) (_ *Offer,
 		}
 		if !now.Before(m.Deadline) {
 			return nil, refuse(CodeClosed, "campaign %v closed at %s", q.Campaign, m.Deadline.UTC().Format(time.RFC3339))
+		}
+		if m.AllOrNothing {
+			if oc, err := s.ledger.outcomeOf(q.Campaign); err != nil || oc != outcomeNone {
+				return nil, errors.Join(err, refuse(CodeClosed, "campaign %v has ended its pledges", q.Campaign))
+			}
 		}
 		var book *shareBook
 		if book, err = s.book(ctx, q.Campaign, m); err != nil {
@@ -309,28 +324,77 @@ func (s *Server) quote(ctx context.Context, remote peer.ID, q *quote) (_ *Offer,
 
 func (s *Server) offer(ctx context.Context, remote peer.ID, q *quote, m *campaign.Manifest, rail pay.Rail,
 	indices []uint32, price int64, now time.Time) (*Offer, error) {
-	inv, err := rail.CreateInvoice(ctx, pay.InvoiceRequest{
-		Amount: pay.Amount{Minor: price, Currency: m.Currency},
-		Memo:   fmt.Sprintf("shardcast %v: %s", q.Kind, q.Campaign),
-		Expiry: s.opts.OfferTTL,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("invoicing %v of %v: %w", q.Kind, q.Campaign, err)
-	}
-	o := &Offer{Campaign: q.Campaign, Kind: q.Kind, Buyer: remote, Recipient: q.Recipient, Indices: indices,
-		Price: inv.Amount, Rail: rail.Name(), Request: inv.Request, Expires: inv.Expires}
+	o := &Offer{Campaign: q.Campaign, Kind: q.Kind, Buyer: remote, Recipient: q.Recipient, Indices: indices, Rail: rail.Name()}
 	if _, err := rand.Read(o.ID[:]); err != nil {
 		return nil, err
 	}
+	req := pay.InvoiceRequest{
+		Amount: pay.Amount{Minor: price, Currency: m.Currency},
+		Memo:   fmt.Sprintf("shardcast %v: %s", q.Kind, q.Campaign),
+		Expiry: s.opts.OfferTTL,
+	}
+	var key []byte
+	if q.Kind == KindBuy && m.Model == campaign.ModelShards && reveals(rail) {
+		var err error
+		if key, err = s.lock(o, &req, m); err != nil {
+			return nil, err
+		}
+	}
+	inv, err := rail.CreateInvoice(ctx, req)
+	if err != nil {
+		if errors.Is(err, pay.ErrHoldTooLong) {
+			return nil, refuse(CodeUnsupported, "%v", err)
+		}
+		return nil, fmt.Errorf("invoicing %v of %v: %w", q.Kind, q.Campaign, err)
+	}
+	o.Price, o.Request, o.Expires = inv.Amount, inv.Request, inv.Expires
 	if err := o.sign(s.key); err != nil {
 		return nil, fmt.Errorf("signing offer: %w", err)
 	}
-	if err := s.ledger.putOffer(ctx, o, inv.ID, now); err != nil {
+	if err := s.ledger.putOffer(ctx, o, inv.ID, key, now); err != nil {
 		rail.Cancel(context.WithoutCancel(ctx), inv.ID)
 		return nil, err
 	}
 	return o, nil
 }
+
+// reveals says whether a rail reveals preimages to payers.
+func reveals(r pay.Rail) bool {
+	rv, ok := r.(pay.Revealer)
+	return ok && rv.RevealsPreimage()
+}
+
+// lock makes o a locked offer: a random key k seals its shares, and the
+// invoice becomes a hold invoice on SHA-256(k), held until the deadline
+// in an all-or-nothing campaign. It returns k.
+func (s *Server) lock(o *Offer, req *pay.InvoiceRequest, m *campaign.Manifest) ([]byte, error) {
+	key := make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256(key)
+	req.Hold, req.PaymentHash = true, &h
+	if m.AllOrNothing {
+		req.HoldUntil = m.Deadline.Add(PledgeGrace)
+	}
+	plain, err := s.sharesPlain(o)
+	if err != nil {
+		return nil, fmt.Errorf("sealing offer %v: %w", o.ID, err)
+	}
+	defer clear(plain)
+	if s.opts.SealHook != nil {
+		s.opts.SealHook(o, plain)
+	}
+	o.Lock = h[:]
+	if o.Sealed, err = sealShares(key, o.ID, plain); err != nil {
+		return nil, fmt.Errorf("sealing offer %v: %w", o.ID, err)
+	}
+	return key, nil
+}
+
+// PledgeGrace is how long after a campaign's deadline its pledges must
+// still be held: time for the creator's node to settle or cancel them.
+const PledgeGrace = 6 * time.Hour
 
 // priceOf prices the shares at indices: PriceFor over each run of
 // consecutive indices, so share i always costs PriceOf(i).

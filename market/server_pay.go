@@ -20,7 +20,7 @@ import (
 // it again (proof nil). A settled offer gets the delivery stored when it
 // was settled, whatever the proof; an open one is claimed on its rail,
 // settled in the ledger and delivered.
-func (s *Server) pay(ctx context.Context, remote peer.ID, id OfferID, proof []byte) (*delivery, error) {
+func (s *Server) pay(ctx context.Context, remote peer.ID, id OfferID, proof []byte) (answer, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
 	row, err := s.ledger.loadOffer(ctx, id)
@@ -35,13 +35,16 @@ func (s *Server) pay(ctx context.Context, remote peer.ID, id OfferID, proof []by
 	}
 	switch row.status {
 	case offerSettled:
-		return s.ledger.loadDelivery(ctx, id, roleCreator)
+		return asAnswer(s.ledger.loadDelivery(ctx, id, roleCreator))
 	case offerExpired:
 		return nil, s.expiredRefusal(ctx, row)
 	}
 	rail := s.rails[row.offer.Rail]
 	if rail == nil {
 		return nil, fmt.Errorf("offer %v: rail %q is gone", id, row.offer.Rail)
+	}
+	if row.offer.Lock != nil {
+		return s.payLocked(ctx, row, rail)
 	}
 	var st pay.Status
 	if proof != nil {
@@ -69,15 +72,18 @@ func (s *Server) pay(ctx context.Context, remote peer.ID, id OfferID, proof []by
 }
 
 // conclude acts on the rail's status of an open offer's invoice.
-func (s *Server) conclude(ctx context.Context, row *offerRow, rail pay.Rail, st pay.Status) (*delivery, error) {
+func (s *Server) conclude(ctx context.Context, row *offerRow, rail pay.Rail, st pay.Status) (answer, error) {
+	if row.offer.Lock != nil {
+		return s.concludeLocked(ctx, row, rail, st)
+	}
 	switch st {
 	case pay.Accepted: // the market issues no hold invoices, but take the funds if one was paid
 		if err := rail.Settle(ctx, row.invoice, nil); err != nil {
 			return nil, fmt.Errorf("settling offer %v: %w", row.offer.ID, err)
 		}
-		return s.settle(ctx, row)
+		return asAnswer(s.settle(ctx, row))
 	case pay.Settled:
-		return s.settle(ctx, row)
+		return asAnswer(s.settle(ctx, row))
 	case pay.Open:
 		if s.opts.Now().Before(row.offer.Expires) {
 			return nil, refuse(CodeUnpaid, "offer %v is not paid", row.offer.ID)
@@ -134,18 +140,11 @@ func (s *Server) payload(o *Offer) ([]byte, error) {
 		}
 		return seal.WrapIdentity(id, rcpt)
 	case campaign.ModelShards:
-		plain := make([]byte, 0, len(o.Indices)*shares.ShareSize)
-		defer clear(plain[:cap(plain)])
-		for _, i := range o.Indices {
-			sh, err := s.src.Share(o.Campaign, i)
-			if err != nil {
-				return nil, err
-			}
-			if sh.Index != i {
-				return nil, fmt.Errorf("source returned share %d for index %d", sh.Index, i)
-			}
-			plain, _ = sh.AppendBinary(plain)
+		plain, err := s.sharesPlain(o)
+		if err != nil {
+			return nil, err
 		}
+		defer clear(plain)
 		var out bytes.Buffer
 		w, err := age.Encrypt(&out, rcpt)
 		if err != nil {
@@ -160,11 +159,29 @@ func (s *Server) payload(o *Offer) ([]byte, error) {
 	return nil, fmt.Errorf("campaign %v of model %s delivers nothing", o.Campaign, m.Model)
 }
 
+// sharesPlain returns the encodings of an offer's shares in its order.
+func (s *Server) sharesPlain(o *Offer) ([]byte, error) {
+	plain := make([]byte, 0, len(o.Indices)*shares.ShareSize)
+	for _, i := range o.Indices {
+		sh, err := s.src.Share(o.Campaign, i)
+		if err != nil {
+			clear(plain)
+			return nil, err
+		}
+		if sh.Index != i {
+			clear(plain)
+			return nil, fmt.Errorf("source returned share %d for index %d", sh.Index, i)
+		}
+		plain, _ = sh.AppendBinary(plain)
+	}
+	return plain, nil
+}
+
 // expire ends an open offer whose time is up: it cancels the invoice
 // first, so that no late payment can settle it, then marks the offer
 // expired and frees its shares. If the rail says the invoice was paid
 // after all, the sale stands: expire settles it and returns its delivery.
-func (s *Server) expire(ctx context.Context, row *offerRow) (*delivery, error) {
+func (s *Server) expire(ctx context.Context, row *offerRow) (answer, error) {
 	o := row.offer
 	rail := s.rails[o.Rail]
 	if rail == nil {
@@ -172,7 +189,9 @@ func (s *Server) expire(ctx context.Context, row *offerRow) (*delivery, error) {
 	}
 	if err := rail.Cancel(ctx, row.invoice); err != nil && !errors.Is(err, pay.ErrUnknownInvoice) {
 		_, st, lerr := rail.Lookup(ctx, row.invoice)
-		if lerr == nil && (st == pay.Settled || st == pay.Accepted) {
+		// A held invoice of a locked offer settles only with its key, on
+		// purpose: a failed cancel of one is retried, never settled here.
+		if lerr == nil && (st == pay.Settled || (st == pay.Accepted && o.Lock == nil)) {
 			return s.conclude(ctx, row, rail, st)
 		}
 		return nil, fmt.Errorf("expiring offer %v: canceling its invoice: %w", o.ID, err)

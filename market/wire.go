@@ -54,6 +54,10 @@ const (
 	typeDelivery  byte = 5
 	typeError     byte = 6
 	typeReceipt   byte = 7 // not sent alone: embedded in deliveries, stored in ledgers
+	// typeLockedOffer is an offer whose shares travel sealed under a key
+	// the rail's payment reveals (see lock.go).
+	typeLockedOffer byte = 8
+	typePledged     byte = 9
 )
 
 // readFrame reads one frame: the body's length as a minimal uvarint, then

@@ -1,0 +1,262 @@
+package market
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	cid "github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/pay"
+)
+
+// ErrCheated is wrapped by the error of a purchase whose creator sealed
+// bad shares; the proof went to ClientOptions.Caught and the ledger.
+var ErrCheated = errors.New("the creator sealed bad shares")
+
+// ErrRefunded is wrapped by the error of a pledge or locked purchase
+// whose invoice the creator canceled: the funds came back.
+var ErrRefunded = errors.New("canceled by the creator; the payment came back")
+
+// paid is what the background payment of a locked offer ends with.
+type paid struct {
+	p   *Purchase
+	err error
+}
+
+// payLocked buys a locked offer: the rail pays its hold invoice in the
+// background while the client asks the creator to take it. For a sale,
+// it returns once the payment revealed the key and the shares it unseals
+// are verified (with the creator's receipt, unless the creator vanished
+// after taking the money). For a pledge, it returns once the creator
+// holds it; the shares come later through ClientOptions.Delivered.
+func (c *Client) payLocked(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer) (*Purchase, error) {
+	done := c.payInBackground(o, creator, rail, offer)
+	prodCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	asked := make(chan paid, 1)
+	go func() {
+		p, err := c.prod(prodCtx, o, creator, rail, offer)
+		asked <- paid{p, err}
+	}()
+	var fromCreator *paid
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				return nil, r.err
+			}
+			if fromCreator == nil {
+				// The key is here: the receipt normally follows within
+				// milliseconds; do not wait for ever on a creator that
+				// took the money and vanished.
+				t := time.NewTimer(c.opts.AttemptTimeout)
+				select {
+				case a := <-asked:
+					fromCreator = &a
+				case <-t.C:
+				case <-ctx.Done():
+				}
+				t.Stop()
+			}
+			if fromCreator != nil && fromCreator.err == nil && fromCreator.p.Receipt != nil {
+				r.p.Receipt = fromCreator.p.Receipt
+			}
+			return r.p, nil
+		case a := <-asked:
+			fromCreator = &a
+			if a.err == nil && a.p.Pledged {
+				return a.p, nil
+			}
+			if a.err != nil && !errors.Is(a.err, context.Canceled) {
+				// The creator refused for good (expired, closed): the
+				// payment will fail or come back; report that.
+				select {
+				case r := <-done:
+					if r.err != nil {
+						return nil, r.err
+					}
+					return r.p, nil
+				case <-ctx.Done():
+					return nil, a.err
+				}
+			}
+		case <-ctx.Done():
+			return nil, fmt.Errorf("market: offer %v: payment under way, not settled yet: %w", offer.ID, ctx.Err())
+		}
+	}
+}
+
+// prod asks the creator to take the payment of a locked offer until it
+// answers with a pledge held or a delivery, or refuses for good.
+func (c *Client) prod(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer) (*Purchase, error) {
+	pause := c.opts.RetryMin
+	req := (&redeliver{ID: offer.ID}).encode()
+	for attempt := 0; ; attempt++ {
+		resp, err := c.exchange(ctx, creator, req, attempt > 0)
+		if err == nil {
+			switch r := resp.(type) {
+			case *delivery:
+				p, err := c.verifyDelivery(o, offer, r)
+				if err != nil {
+					return nil, fmt.Errorf("market: delivery from %v: %w", creator, err)
+				}
+				if err := c.ledger.completePurchase(context.WithoutCancel(ctx), r, c.opts.Now()); err != nil {
+					return nil, err
+				}
+				return p, nil
+			case *pledged:
+				if r.ID != offer.ID {
+					return nil, fmt.Errorf("market: pledge for offer %v, want %v: %w", r.ID, offer.ID, ErrBadOffer)
+				}
+				if err := r.verify(o.Manifest); err != nil {
+					return nil, err
+				}
+				if err := c.ledger.setHeld(context.WithoutCancel(ctx), offer.ID, heldPledged, c.opts.Now()); err != nil {
+					return nil, err
+				}
+				return &Purchase{Offer: offer, Pledged: true, Until: r.Until}, nil
+			case *errorMsg:
+				rerr := &RemoteError{Code: r.Code, Message: r.Message}
+				if !r.Code.retryable() && r.Code != CodeUnpaid {
+					return nil, fmt.Errorf("market: offer %v: %w", offer.ID, rerr)
+				}
+				err = rerr
+			default:
+				return nil, fmt.Errorf("market: offer %v: %w", offer.ID, unexpected(resp))
+			}
+		}
+		if errors.Is(err, ErrBadOffer) {
+			return nil, fmt.Errorf("market: offer %v: %w", offer.ID, err)
+		}
+		t := time.NewTimer(pause/2 + rand.N(pause/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("market: offer %v: creator not reached (%v): %w", offer.ID, err, ctx.Err())
+		case <-t.C:
+		}
+		pause = min(2*pause, c.opts.RetryMax)
+	}
+}
+
+// payInBackground pays a locked offer's hold invoice for as long as the
+// client runs, and acts on the outcome: the key unseals the shares, a bad
+// share yields a proof, a canceled invoice marks the purchase refunded.
+// The channel receives the outcome once; nobody needs to read it.
+func (c *Client) payInBackground(o Order, creator peer.ID, rail pay.Rail, offer *Offer) <-chan paid {
+	out := make(chan paid, 1)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		p, err := c.payLockedOffer(c.ctx, o, rail, offer)
+		out <- paid{p, err}
+		if err != nil {
+			return
+		}
+		if c.opts.Delivered != nil {
+			c.opts.Delivered(p)
+		}
+		// Collect the receipt, as for any sale. The creator answers once
+		// its ledger has the sale; a creator that never does leaves the
+		// purchase paying, with its shares already delivered.
+		if _, err := c.collect(c.ctx, o, creator, rail, offer, p.Payment, (&redeliver{ID: offer.ID}).encode()); err != nil && c.ctx.Err() == nil {
+			return
+		}
+	}()
+	return out
+}
+
+func (c *Client) payLockedOffer(ctx context.Context, o Order, rail pay.Rail, offer *Offer) (*Purchase, error) {
+	pm, err := rail.Pay(ctx, offer.Request)
+	now := c.opts.Now
+	if err != nil {
+		if errors.Is(err, pay.ErrCanceled) || errors.Is(err, pay.ErrExpired) {
+			ctx := context.WithoutCancel(ctx)
+			if o.Manifest.AllOrNothing {
+				c.ledger.setHeld(ctx, offer.ID, heldCanceled, now())
+			}
+			c.ledger.expirePurchase(ctx, offer.ID, now())
+			return nil, fmt.Errorf("market: offer %v: %w (%w)", offer.ID, ErrRefunded, err)
+		}
+		return nil, fmt.Errorf("market: paying offer %v: %w", offer.ID, err)
+	}
+	sh, err := openLocked(offer, pm.Preimage, o.Commitments)
+	if err != nil {
+		raw, _, merr := campaign.Encode(o.Manifest)
+		if merr != nil {
+			return nil, fmt.Errorf("market: offer %v: sealed shares fail (%v), and the manifest does not encode: %w", offer.ID, err, merr)
+		}
+		proof := &Proof{Manifest: raw, Offer: offer, Key: pm.Preimage}
+		if perr := c.ledger.putProof(context.WithoutCancel(ctx), proof); perr != nil {
+			return nil, perr
+		}
+		if c.opts.Caught != nil {
+			c.opts.Caught(proof)
+		}
+		return nil, fmt.Errorf("market: offer %v from %v: %v: %w", offer.ID, o.Manifest.Creator, err, ErrCheated)
+	}
+	if o.Manifest.AllOrNothing {
+		if err := c.ledger.setHeld(context.WithoutCancel(ctx), offer.ID, heldSettled, now()); err != nil {
+			return nil, err
+		}
+	}
+	return &Purchase{Offer: offer, Payment: pm, Shares: sh}, nil
+}
+
+// ResumeLocked restarts the background payments of this client's locked
+// purchases that had not ended when its node stopped: held pledges, and
+// sales paid but not yet unsealed. order returns the order of a campaign
+// (its manifest and commitments). Paying again is safe: the rail charges
+// once per request and follows the payment under way.
+func (c *Client) ResumeLocked(ctx context.Context, order func(*Offer) (Order, error)) error {
+	ids, err := c.ledger.heldPurchases(ctx)
+	if err != nil {
+		return err
+	}
+	recs, err := c.ledger.Purchases(ctx, cid.Undef)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, rec := range recs {
+		if !containsID(ids, rec.Offer.ID) {
+			continue
+		}
+		o, err := order(rec.Offer)
+		if err == nil && (o.Manifest == nil || o.Commitments == nil) {
+			err = errors.New("no manifest or commitments")
+		}
+		rail := c.rails[rec.Offer.Rail]
+		if err == nil && rail == nil {
+			err = fmt.Errorf("no rail %q", rec.Offer.Rail)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("market: resuming offer %v: %w", rec.Offer.ID, err))
+			continue
+		}
+		c.payInBackground(o, rec.Creator, rail, rec.Offer)
+		if rec.Status != "pledged" {
+			// The creator takes a payment when asked: ask again.
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				c.prod(c.ctx, o, rec.Creator, rail, rec.Offer)
+			}()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func containsID(ids []OfferID, id OfferID) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
