@@ -2,12 +2,18 @@
 # Starts a private Lightning regtest network under DIR: btcd and two lnd
 # nodes, alice and bob, on loopback ports, with one funded channel from
 # alice to bob that is ready for payments. Writes DIR/env (shell syntax):
-# ALICE_REST, ALICE_CERT, ALICE_MACAROON, the same for BOB, and the pids.
-# Stop it with stop.sh DIR. Every wait polls with a deadline.
+# ALICE_REST, ALICE_CERT, ALICE_MACAROON, the same for BOB, BTCD_RPC,
+# BTCD_CERT, BTCD_USER, BTCD_PASS, and the pids. Stop it with stop.sh DIR.
+# Every wait polls with a deadline, and fails at once if a daemon exits.
 #
 # Env: SHARDCAST_TOOLS (where build.sh put the binaries),
-# REGTEST_PORT_BASE (first of 8 consecutive ports; random by default),
+# REGTEST_PORT_BASE (first of 8 consecutive ports; by default a random
+# 8-aligned slot in 20000-31999, below Linux's ephemeral port range, so
+# two networks either share no port or all of them),
 # REGTEST_CHANNEL_SAT (channel size, default 10000000).
+#
+# Exit status: 0 ready, 2 usage, 3 a tool is missing, 4 a port was taken
+# (start again on other ports), 1 anything else.
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: start.sh DIR" >&2; exit 2; }
@@ -18,7 +24,7 @@ for tool in "$BIN/btcd" "$BIN/lnd" curl jq xxd base64; do
 	command -v "$tool" >/dev/null || { echo "start.sh: $tool missing (run build.sh)" >&2; exit 3; }
 done
 
-BASE=${REGTEST_PORT_BASE:-$((20000 + RANDOM % 40000))}
+BASE=${REGTEST_PORT_BASE:-$((20000 + 8 * (RANDOM % 1500)))}
 BTCD_RPC=$BASE BTCD_P2P=$((BASE + 1))
 CHANNEL_SAT=${REGTEST_CHANNEL_SAT:-10000000}
 
@@ -37,18 +43,31 @@ fail() {
 	for f in "$DIR"/*/out.log; do
 		[ -f "$f" ] && { log "last lines of $f:"; tail -n 15 "$f" >&2; }
 	done
+	if grep -qs 'address already in use' "$DIR"/*/out.log "$DIR"/btcd/logs/regtest/*.log; then
+		log "a port in $BASE-$((BASE + 7)) was taken"
+		exit 4
+	fi
 	exit 1
 }
 # On any failure, stop whatever was started.
 SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 trap 'rc=$?; [ $rc -eq 0 ] || "$SCRIPTS/stop.sh" "$DIR"' EXIT
 
+# alive fails, naming it, if a daemon started so far has exited.
+alive() {
+	local name pid
+	while IFS== read -r name pid; do
+		kill -0 "$pid" 2>/dev/null || { echo "${name%_PID}"; return 1; }
+	done <"$DIR/pids"
+}
+
 # wait_for DESC SECONDS CMD...: polls CMD every 0.2 s until it succeeds.
 wait_for() {
-	local desc=$1 secs=$2
+	local desc=$1 secs=$2 dead
 	shift 2
 	local deadline=$((SECONDS + secs))
 	until "$@" >/dev/null 2>&1; do
+		dead=$(alive) || fail "${dead,,} exited while waiting for $desc"
 		[ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting for $desc"
 		sleep 0.2
 	done
@@ -139,6 +158,10 @@ wait_for "both channel policies" 60 policies
 		echo "${N}_CERT=$DIR/$n/tls.cert"
 		echo "${N}_MACAROON=$DIR/$n/data/chain/bitcoin/regtest/admin.macaroon"
 	done
+	echo "BTCD_RPC=127.0.0.1:$BTCD_RPC"
+	echo "BTCD_CERT=$DIR/btcd/rpc.cert"
+	echo "BTCD_USER=regtest"
+	echo "BTCD_PASS=regtest"
 	cat "$DIR/pids"
 } >"$DIR/env.tmp"
 mv "$DIR/env.tmp" "$DIR/env"
