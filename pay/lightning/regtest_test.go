@@ -1,27 +1,23 @@
-//go:build lightning
-
 package lightning
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/shardcast/shardcast/internal/regtest"
 	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/pay/paytest"
 )
 
+func TestMain(m *testing.M) { regtest.Main(m) }
+
 // TestRegtest runs the rail suite against two LND nodes on a private
-// regtest network that scripts/regtest/start.sh starts: bob is the payee,
-// alice (who funded the channel) the payer. It skips when build.sh has
-// not built the binaries.
+// regtest network (internal/regtest): bob is the payee, alice (who
+// funded the channel) the payer. It skips when scripts/regtest/build.sh
+// has not built the binaries.
 func TestRegtest(t *testing.T) {
-	bob, alice := startRegtest(t)
+	bob, alice := regtestRails(t)
 	paytest.Run(t, func(t *testing.T) paytest.Pair {
 		return paytest.Pair{Payee: bob, Payer: alice, Currency: Currency, Amount: 250_000, Timeout: time.Minute}
 	})
@@ -30,7 +26,7 @@ func TestRegtest(t *testing.T) {
 // BenchmarkRegtestSale measures one plain sale over the regtest channel:
 // CreateInvoice at bob, Pay from alice, Wait at bob until Settled.
 func BenchmarkRegtestSale(b *testing.B) {
-	bob, alice := startRegtest(b)
+	bob, alice := regtestRails(b)
 	ctx := context.Background()
 	settled := func(st pay.Status) bool { return st == pay.Settled }
 	b.ResetTimer()
@@ -49,73 +45,18 @@ func BenchmarkRegtestSale(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sales/s")
 }
 
-// startRegtest starts a regtest network for the test and returns rails
-// on bob (payee) and alice (payer, who funded the channel), skipping when
-// the binaries or tools are missing.
-func startRegtest(t testing.TB) (bob, alice *Rail) {
-	bin := os.Getenv("SHARDCAST_TOOLS")
-	if bin == "" {
-		home, err := os.UserHomeDir()
+// regtestRails returns rails on bob (payee) and alice (payer, who funded
+// the channel) of the test process's shared regtest network, skipping
+// when the binaries are not built.
+func regtestRails(tb testing.TB) (bob, alice *Rail) {
+	tb.Helper()
+	n := regtest.Shared(tb)
+	rail := func(l regtest.LND) *Rail {
+		r, err := New(Options{RESTAddr: l.REST, TLSCertPath: l.TLSCert, MacaroonPath: l.Macaroon})
 		if err != nil {
-			t.Skipf("no tools directory: %v", err)
-		}
-		bin = filepath.Join(home, ".cache", "shardcast-tools")
-	}
-	for _, tool := range []string{"btcd", "lnd"} {
-		if _, err := os.Stat(filepath.Join(bin, "bin", tool)); err != nil {
-			t.Skipf("%s not built (scripts/regtest/build.sh): %v", tool, err)
-		}
-	}
-	for _, tool := range []string{"curl", "jq", "xxd"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("start.sh needs %s: %v", tool, err)
-		}
-	}
-	scripts, err := filepath.Abs(filepath.Join("..", "..", "scripts", "regtest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	t.Cleanup(func() {
-		if out, err := exec.Command(filepath.Join(scripts, "stop.sh"), dir).CombinedOutput(); err != nil {
-			t.Errorf("stop.sh: %v\n%s", err, out)
-		}
-	})
-	start := time.Now()
-	if out, err := exec.CommandContext(ctx, filepath.Join(scripts, "start.sh"), dir).CombinedOutput(); err != nil {
-		t.Fatalf("start.sh: %v\n%s", err, out)
-	}
-	t.Logf("regtest network ready in %v", time.Since(start).Round(time.Millisecond))
-	env := readEnv(t, filepath.Join(dir, "env"))
-	rail := func(name string) *Rail {
-		r, err := New(Options{RESTAddr: env[name+"_REST"], TLSCertPath: env[name+"_CERT"], MacaroonPath: env[name+"_MACAROON"]})
-		if err != nil {
-			t.Fatalf("New(%s): %v", name, err)
+			tb.Fatalf("New(%s): %v", l.REST, err)
 		}
 		return r
 	}
-	return rail("BOB"), rail("ALICE")
-}
-
-// readEnv reads the KEY=value lines start.sh writes.
-func readEnv(t testing.TB, path string) map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	env := make(map[string]string)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-			env[k] = v
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return env
+	return rail(n.Bob), rail(n.Alice)
 }
