@@ -18,6 +18,19 @@ import (
 // bad shares; the proof went to ClientOptions.Caught and the ledger.
 var ErrCheated = errors.New("the creator sealed bad shares")
 
+// CheatError is the error of a purchase whose creator sealed bad shares.
+// It wraps ErrCheated and carries the proof.
+type CheatError struct {
+	Proof  *Proof
+	Reason string // what was wrong with the shares
+}
+
+func (e *CheatError) Error() string {
+	return fmt.Sprintf("market: offer %v of campaign %v: %v: %v", e.Proof.Offer.ID, e.Proof.Campaign(), ErrCheated, e.Reason)
+}
+
+func (e *CheatError) Unwrap() error { return ErrCheated }
+
 // ErrRefunded is wrapped by the error of a pledge or locked purchase
 // whose invoice the creator canceled: the funds came back.
 var ErrRefunded = errors.New("canceled by the creator; the payment came back")
@@ -198,7 +211,7 @@ func (c *Client) payLockedOffer(ctx context.Context, o Order, rail pay.Rail, off
 		if c.opts.Caught != nil {
 			c.opts.Caught(proof)
 		}
-		return nil, fmt.Errorf("market: offer %v from %v: %v: %w", offer.ID, o.Manifest.Creator, err, ErrCheated)
+		return nil, &CheatError{Proof: proof, Reason: err.Error()}
 	}
 	if o.Manifest.AllOrNothing {
 		if err := c.ledger.setHeld(context.WithoutCancel(ctx), offer.ID, heldSettled, now()); err != nil {

@@ -19,12 +19,12 @@ import (
 type outcome int
 
 const (
-	outcomeNone   outcome = 0
-	outcomeMet    outcome = 1 // settle every pledge
-	outcomeShort  outcome = 2 // cancel every pledge
-	heldPledged           = 1 // buyer side: the funds are held
-	heldSettled           = 2
-	heldCanceled          = 3
+	outcomeNone  outcome = 0
+	outcomeMet   outcome = 1 // settle every pledge
+	outcomeShort outcome = 2 // cancel every pledge
+	heldPledged          = 1 // buyer side: the funds are held
+	heldSettled          = 2
+	heldCanceled         = 3
 )
 
 func unpledge(tx *wtx, id OfferID) error {
