@@ -15,6 +15,14 @@
 //     a hold invoice POST /v2/invoices/hodl with the given PaymentHash (or
 //     the hash of a preimage the rail makes and keeps in memory), then
 //     GET /v1/payreq to describe it exactly as the payer will see it.
+//     A hold invoice with a HoldUntil gets a cltv_expiry (the final CLTV
+//     delta) long enough for the HTLC to outlive HoldUntil: its duration
+//     in 10-minute blocks, 15% more for blocks that come early, LND's
+//     12-block holdexpirydelta and 12 blocks of slack, at least LND's
+//     default of 80. At most 1728 blocks, which a payer's LND (whose
+//     route time lock is capped at 2016) accepts over a few hops; so
+//     MaxHold is 10 days 6 hours 50 minutes, and a HoldUntil beyond it
+//     is refused with pay.ErrHoldTooLong.
 //   - Decode: GET /v1/payreq/{request}; anything LND refuses is
 //     pay.ErrBadRequest.
 //   - Pay: POST /v2/router/send, streaming until the payment is final; a

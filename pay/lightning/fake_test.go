@@ -46,6 +46,7 @@ type fakeNode struct {
 type fakeInvoice struct {
 	lndInvoice
 	payee *fakeNode
+	cltv  int64s // the cltv_expiry the payee asked for, 0 if none
 }
 
 func newFakeNet(t *testing.T, now func() time.Time, balances ...int64) *fakeNet {
@@ -143,7 +144,7 @@ func (n *fakeNet) handler(nd *fakeNode) http.Handler {
 		defer n.mu.Unlock()
 		answer(w, map[string]any{"channels": []any{map[string]any{"chan_id": "1", "pending_htlcs": append([]any{}, nd.pending...)}}})
 	})
-	add := func(w http.ResponseWriter, hash [32]byte, preimage []byte, in struct {
+	add := func(w http.ResponseWriter, hash [32]byte, preimage []byte, cltv int64s, in struct {
 		ValueMsat int64s `json:"value_msat"`
 		Memo      string `json:"memo"`
 		Expiry    int64s `json:"expiry"`
@@ -156,7 +157,7 @@ func (n *fakeNet) handler(nd *fakeNode) http.Handler {
 		}
 		n.seq++
 		req := fmt.Sprintf("lnbcrtfake%d1%x", n.seq, hash)
-		n.invoices[hash] = &fakeInvoice{payee: nd, lndInvoice: lndInvoice{Memo: in.Memo, RPreimage: preimage, RHash: hash[:],
+		n.invoices[hash] = &fakeInvoice{payee: nd, cltv: cltv, lndInvoice: lndInvoice{Memo: in.Memo, RPreimage: preimage, RHash: hash[:],
 			ValueMsat: in.ValueMsat, CreationDate: int64s(n.now().Unix()), PaymentRequest: req, Expiry: in.Expiry, State: "OPEN"}}
 		n.requests[req] = hash
 		answer(w, map[string]any{"r_hash": hash[:], "payment_request": req, "add_index": int64s(n.seq)})
@@ -176,20 +177,25 @@ func (n *fakeNet) handler(nd *fakeNode) http.Handler {
 		n.seq++
 		copy(pre, fmt.Sprintf("preimage %d", n.seq))
 		n.mu.Unlock()
-		add(w, sha256.Sum256(pre), pre, in)
+		add(w, sha256.Sum256(pre), pre, 0, in)
 	})
 	mux.HandleFunc("POST /v2/invoices/hodl", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
-			Hash      []byte `json:"hash"`
-			ValueMsat int64s `json:"value_msat"`
-			Memo      string `json:"memo"`
-			Expiry    int64s `json:"expiry"`
+			Hash       []byte `json:"hash"`
+			ValueMsat  int64s `json:"value_msat"`
+			Memo       string `json:"memo"`
+			Expiry     int64s `json:"expiry"`
+			CLTVExpiry int64s `json:"cltv_expiry"`
 		}
 		if !decode(r, &in) || len(in.Hash) != 32 {
 			lndErr(w, 400, 3, "bad body")
 			return
 		}
-		add(w, [32]byte(in.Hash), nil, struct {
+		if in.CLTVExpiry != 0 && (in.CLTVExpiry < 18 || in.CLTVExpiry > 65535) {
+			lndErr(w, 500, 2, fmt.Sprintf("CLTV delta of %d is out of range", in.CLTVExpiry))
+			return
+		}
+		add(w, [32]byte(in.Hash), nil, in.CLTVExpiry, struct {
 			ValueMsat int64s `json:"value_msat"`
 			Memo      string `json:"memo"`
 			Expiry    int64s `json:"expiry"`
@@ -204,8 +210,12 @@ func (n *fakeNet) handler(nd *fakeNode) http.Handler {
 			return
 		}
 		inv := n.invoices[h]
+		cltv := inv.cltv
+		if cltv == 0 {
+			cltv = 80 // LND's default
+		}
 		answer(w, lndPayReq{Destination: inv.payee.key, PaymentHash: hex.EncodeToString(h[:]), NumMsat: inv.ValueMsat,
-			Timestamp: inv.CreationDate, Expiry: inv.Expiry, Description: inv.Memo})
+			Timestamp: inv.CreationDate, Expiry: inv.Expiry, Description: inv.Memo, CLTVExpiry: cltv})
 	})
 	mux.HandleFunc("GET /v1/invoice/{hash}", func(w http.ResponseWriter, r *http.Request) {
 		n.mu.Lock()

@@ -62,6 +62,7 @@ type lndPayReq struct {
 	Timestamp   int64s `json:"timestamp"`
 	Expiry      int64s `json:"expiry"`
 	Description string `json:"description"`
+	CLTVExpiry  int64s `json:"cltv_expiry"` // the final CLTV delta, in blocks
 }
 
 // lndPayment is lnrpc.Payment, as the router's send and track streams

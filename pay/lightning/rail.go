@@ -127,7 +127,10 @@ func checkAmount(a pay.Amount) error {
 	return nil
 }
 
-// CreateInvoice issues a BOLT 11 invoice, or a hold invoice.
+// CreateInvoice issues a BOLT 11 invoice, or a hold invoice. A hold
+// invoice with a HoldUntil asks for a final CLTV delta that keeps the
+// payment held until then (see MaxHold), or fails with
+// pay.ErrHoldTooLong.
 func (r *Rail) CreateInvoice(ctx context.Context, req pay.InvoiceRequest) (pay.Invoice, error) {
 	if err := checkAmount(req.Amount); err != nil {
 		return pay.Invoice{}, err
@@ -151,6 +154,10 @@ func (r *Rail) CreateInvoice(ctx context.Context, req pay.InvoiceRequest) (pay.I
 		}
 		payreq = out.PaymentRequest
 	} else {
+		cltv, err := holdCLTVUntil(req.HoldUntil, r.now())
+		if err != nil {
+			return pay.Invoice{}, err
+		}
 		var hash [32]byte
 		var keep []byte
 		if req.PaymentHash != nil {
@@ -170,6 +177,9 @@ func (r *Rail) CreateInvoice(ctx context.Context, req pay.InvoiceRequest) (pay.I
 		}
 		in := map[string]any{"hash": hash[:], "value_msat": int64s(req.Amount.Minor),
 			"memo": req.Memo + HoldMarker, "expiry": int64s(secs)}
+		if cltv > 0 {
+			in["cltv_expiry"] = int64s(cltv)
+		}
 		if err := r.call(ctx, "adding a hold invoice", http.MethodPost, "/v2/invoices/hodl", in, &out); err != nil {
 			return pay.Invoice{}, err
 		}
