@@ -18,11 +18,34 @@
 // Any request may instead be answered with Error{code, message, voucher}
 // (see Code; an expired offer's error carries the rail's refund voucher).
 //
+// # Atomic delivery and pledges
+//
+// On a rail that reveals preimages (pay.Revealer: Lightning), a sale of
+// shares is locked: the creator draws a key k, seals the shares under it
+// (ChaCha20-Poly1305, key k, zero nonce, associated data
+// "shardcast-market-sealed-v1:" and the offer ID) into the offer, and
+// invoices a hold invoice whose payment hash is Lock = SHA-256(k). The
+// buyer checks that the invoice's hash is the lock, pays, and sends
+// Redeliver{id} while the payment is under way; the creator waits until
+// the invoice is held, settles it with k — which reveals k to the buyer
+// with the money — records the sale and delivers as usual. The buyer
+// opens the sealed shares with k and verifies them; a creator that
+// vanishes after settling cannot keep them. If they fail, the signed
+// offer and k are a Proof anyone can check against the commitments.
+//
+// In an all-or-nothing campaign the held invoice is a pledge: the
+// creator records it and answers Pledged{id, until, sig}, and the funds
+// stay locked. When every share is pledged or sold it settles them all;
+// at the deadline short of that (or on an early release) it cancels them
+// all, which returns the funds (EndPledges). The outcome is recorded
+// before it is acted on and finished after any restart. Hold invoices
+// are held until the deadline plus PledgeGrace.
+//
 // # Encoding
 //
 // A body is a type byte (1 quote, 2 offer, 3 pay, 4 redeliver, 5
-// delivery, 6 error, 7 receipt) and the fields in the order above, with
-// nothing after them:
+// delivery, 6 error, 7 receipt, 8 locked offer, 9 pledged) and the fields
+// in the order above, with nothing after them:
 //
 //	int        minimal uvarint; amounts and times must fit in int64
 //	bytes      uvarint length, then the bytes, each field with its bound
@@ -44,6 +67,11 @@
 // amount price, string rail, string request, time expires, sig. Pay: id,
 // bytes proof. Redeliver: id. Delivery: id, bytes payload, bytes receipt.
 // Receipt: id offer, cid, peer buyer, kind, indices, amount, time, sig.
+// A locked offer is an offer with, before sig, the lock (32 bytes) and
+// bytes sealed (the K shares' encodings sealed, 16 bytes longer); only
+// purchases of shares are locked. Pledged: id, time until, sig, signed
+// over "shardcast-market-pledge-v1:". A Proof (a file, not a message) is
+// "SCMP" 0x01, bytes manifest, bytes offer, then k (32 bytes).
 // Error: code, string message, bytes voucher (possibly empty). Every
 // decoder accepts exactly one encoding of each message.
 //
@@ -96,10 +124,15 @@
 //   - The client cannot check that a delivered content identity opens the
 //     content; only decrypting the file (seal) shows it. The signed offer
 //     and receipt are the buyer's evidence if it does not.
-//   - A creator that takes the money and never delivers cannot be forced
-//     to; its signed offer proves what it promised. Lightning's preimage
-//     delivery (DESIGN §3) would make payment and delivery atomic; the
-//     test rail does not.
+//   - On the test rail, a creator that takes the money and never delivers
+//     cannot be forced to; its signed offer proves what it promised. On
+//     Lightning, shares are delivered atomically (above); access to model
+//     pay is not: its content identity cannot be checked before the
+//     content is decrypted.
+//   - All-or-nothing pledges need a rail that holds and reveals
+//     (Lightning). A creator offline at its deadline settles or cancels
+//     late; LND cancels a held invoice by itself shortly before its CLTV
+//     expiry, so funds are never locked past it.
 //   - An unpaid offer holds its shares until it expires (OfferTTL), and
 //     peer IDs cost nothing: quotes are not rate-limited per peer beyond
 //     MaxRequests, so a peer can keep shares reserved without paying. The
