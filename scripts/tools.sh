@@ -4,7 +4,11 @@
 # fresh clone (as in CI) reuses it. It is idempotent: a tool already built is
 # left alone. It prints the directory holding the binaries.
 #
-#   scripts/tools.sh [kubo] [chromium] [ffmpeg] [age]
+#   scripts/tools.sh [kubo] [chromium] [ffmpeg] [age] [lightning]
+#
+# lightning: the pinned btcd and lnd of the Lightning regtest tests
+# (scripts/regtest/build.sh; lnd takes several minutes, once) and the
+# curl, jq and xxd that scripts/regtest/start.sh drives them with.
 set -euo pipefail
 
 KUBO_VERSION=v0.43.0
@@ -39,6 +43,12 @@ for t in "${@:-kubo}"; do
 	chromium) want chromium chromium ;;
 	ffmpeg) want ffmpeg ffmpeg ;;
 	age) want age age ;;
+	lightning)
+		SHARDCAST_TOOLS="$TOOLS" "$(dirname "$0")/regtest/build.sh" >/dev/null
+		want curl curl
+		want jq jq
+		want xxd xxd
+		;;
 	*) log "unknown tool $t"; exit 2 ;;
 	esac
 done

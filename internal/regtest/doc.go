@@ -6,8 +6,10 @@
 //
 // The network is what scripts/regtest/start.sh starts, from the pinned
 // btcd and lnd that scripts/regtest/build.sh builds into the tools cache
-// ($SHARDCAST_TOOLS/bin, by default ~/.cache/shardcast-tools/bin).
-// Starting one takes about 5 s; stopping one about 4 s.
+// ($SHARDCAST_TOOLS/bin; by default shardcast-tools/bin in
+// $XDG_CACHE_HOME or ~/.cache).
+// Starting one takes about 5 s; stopping one (by SIGKILL: it is thrown
+// away) a few milliseconds.
 //
 // # What to use
 //
@@ -37,6 +39,6 @@
 //     and Mine waits on LND's block subscription.
 //   - The daemons stop even if the test process dies without cleaning
 //     up (a panic, a test timeout, SIGKILL): a watcher process holds a
-//     pipe from the test process and, when it closes, runs
-//     scripts/regtest/stop.sh and removes the network's directory.
+//     pipe from the test process and, when it closes, kills the daemons
+//     and removes the network's directory.
 package regtest

@@ -155,11 +155,14 @@ func failOrSkip(tb testing.TB, err error) {
 	}
 }
 
-// toolsDir is the tools cache, as scripts/regtest/build.sh and start.sh
-// find it.
+// toolsDir is the tools cache, as the scripts find it:
+// $SHARDCAST_TOOLS, or shardcast-tools in $XDG_CACHE_HOME or ~/.cache.
 func toolsDir() (string, error) {
 	if d := os.Getenv("SHARDCAST_TOOLS"); d != "" {
 		return d, nil
+	}
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "shardcast-tools"), nil
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
@@ -263,10 +266,11 @@ func startOnce(scripts, tools, parent string) (*Network, error) {
 
 // watch starts the watcher: a shell that waits for the end of a pipe
 // this process holds, which closes when n.stop closes it or the process
-// dies, and then runs stop.sh and removes n.Dir. Its output goes to
+// dies, and then kills the daemons (stop.sh --kill: the network is
+// thrown away, so it need not shut down cleanly) and removes n.Dir. Its output goes to
 // /dev/null, never to this process, so that it can outlive it.
 func (n *Network) watch(stopScript string) error {
-	cmd := exec.Command("/bin/sh", "-c", `cat >/dev/null; "$0" "$1"; rc=$?; rm -rf "$1"; exit $rc`, stopScript, n.Dir)
+	cmd := exec.Command("/bin/sh", "-c", `cat >/dev/null; "$0" --kill "$1"; rc=$?; rm -rf "$1"; exit $rc`, stopScript, n.Dir)
 	pipe, err := cmd.StdinPipe()
 	if err != nil {
 		return fmt.Errorf("regtest: %w", err)

@@ -6,7 +6,7 @@ set -euo pipefail
 
 BTCD_VERSION=v0.26.2
 LND_VERSION=v0.19.3-beta
-TOOLS="${SHARDCAST_TOOLS:-$HOME/.cache/shardcast-tools}"
+TOOLS="${SHARDCAST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/shardcast-tools}"
 BIN="$TOOLS/bin"
 mkdir -p "$BIN"
 

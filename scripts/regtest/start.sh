@@ -19,7 +19,7 @@ set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: start.sh DIR" >&2; exit 2; }
 mkdir -p "$1"
 DIR=$(cd "$1" && pwd)
-BIN="${SHARDCAST_TOOLS:-$HOME/.cache/shardcast-tools}/bin"
+BIN="${SHARDCAST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/shardcast-tools}/bin"
 for tool in "$BIN/btcd" "$BIN/lnd" curl jq xxd base64; do
 	command -v "$tool" >/dev/null || { echo "start.sh: $tool missing (run build.sh)" >&2; exit 3; }
 done
