@@ -2,6 +2,10 @@ package lightning
 
 import (
 	"context"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,6 +22,51 @@ func TestMain(m *testing.M) { regtest.Main(m) }
 // has not built the binaries.
 func TestRegtest(t *testing.T) {
 	bob, alice := regtestRails(t)
+	paytest.Run(t, func(t *testing.T) paytest.Pair {
+		return paytest.Pair{Payee: bob, Payer: alice, Currency: Currency, Amount: 250_000, Timeout: time.Minute}
+	})
+}
+
+// leastPermissions are the macaroon permissions the rail needs, as
+// docs/LIGHTNING.md lists them.
+var leastPermissions = []map[string]string{
+	{"entity": "invoices", "action": "read"}, {"entity": "invoices", "action": "write"},
+	{"entity": "offchain", "action": "read"}, {"entity": "offchain", "action": "write"},
+	{"entity": "info", "action": "read"},
+}
+
+// TestRegtestLeastMacaroon runs the rail suite with macaroons baked with
+// leastPermissions only, which is what docs/LIGHTNING.md tells users to
+// bake.
+func TestRegtestLeastMacaroon(t *testing.T) {
+	n := regtest.Shared(t)
+	rail := func(l regtest.LND) *Rail {
+		admin, err := New(Options{RESTAddr: l.REST, TLSCertPath: l.TLSCert, MacaroonPath: l.Macaroon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Macaroon string `json:"macaroon"`
+		}
+		if err := admin.call(context.Background(), "baking a macaroon", http.MethodPost, "/v1/macaroon",
+			map[string]any{"permissions": leastPermissions}, &out); err != nil {
+			t.Fatal(err)
+		}
+		mac, err := hex.DecodeString(out.Macaroon)
+		if err != nil {
+			t.Fatalf("baked macaroon %.40q: %v", out.Macaroon, err)
+		}
+		path := filepath.Join(t.TempDir(), "shardcast.macaroon")
+		if err := os.WriteFile(path, mac, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, err := New(Options{RESTAddr: l.REST, TLSCertPath: l.TLSCert, MacaroonPath: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	bob, alice := rail(n.Bob), rail(n.Alice)
 	paytest.Run(t, func(t *testing.T) paytest.Pair {
 		return paytest.Pair{Payee: bob, Payer: alice, Currency: Currency, Amount: 250_000, Timeout: time.Minute}
 	})
