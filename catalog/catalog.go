@@ -1,17 +1,3 @@
-// Package catalog keeps the campaigns a node knows and spreads them.
-//
-// A campaign is its signed manifest (package campaign); the catalog accepts
-// one only after campaign.Decode has verified it, stores it on disk by its
-// ID, and announces it on a gossipsub topic. The creator's signed state
-// records (sold, raised, released) travel on the same topic and the newest
-// per campaign is kept. Gossip only reaches peers that are subscribed when a
-// message is sent, so on every new connection the two peers also exchange
-// everything they know over a small stream protocol: a node that joins late
-// still learns the whole catalog.
-//
-// Forged or altered manifests and states are rejected by the topic's
-// validator, which costs the sender its gossipsub score, and are never
-// stored.
 package catalog
 
 import (
@@ -37,27 +23,53 @@ type Entry struct {
 	Raw      []byte          // the manifest's canonical bytes
 	State    *campaign.State // newest state seen, nil if none
 	RawState []byte
+	// Rejected is why the campaign's creator stands accused by a proof of
+	// misbehaviour, "" when it does not.
+	Rejected string
 }
 
 // Catalog is the set of campaigns a node knows, kept in a directory.
 type Catalog struct {
-	dir string
+	dir    string
+	verify ProofVerifier
+	sem    chan struct{} // bounds the verifier calls under way
 
 	mu      sync.Mutex
 	entries map[cid.Cid]*Entry
 	notify  []func(Entry)
+	proofs  proofSet
 }
 
 // ErrUnknown is returned for a campaign the catalog does not hold.
 var ErrUnknown = errors.New("unknown campaign")
 
+// ErrRejected is wrapped by the errors of Add and AddState for a creator
+// that a proof of misbehaviour accuses.
+var ErrRejected = errors.New("creator rejected for misbehaviour")
+
+// An Option configures Open.
+type Option func(*Catalog)
+
+// WithProofVerifier sets the verifier of proofs of misbehaviour. Without
+// one the catalog still honours the proofs it holds on disk, but accepts
+// no new ones.
+func WithProofVerifier(v ProofVerifier) Option {
+	return func(c *Catalog) { c.verify = v }
+}
+
 // Open loads the catalog stored in dir, creating dir if needed. Files that no
 // longer verify are skipped.
-func Open(dir string) (*Catalog, error) {
+func Open(dir string, opts ...Option) (*Catalog, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating catalog %s: %w", dir, err)
 	}
-	c := &Catalog{dir: dir, entries: map[cid.Cid]*Entry{}}
+	c := &Catalog{dir: dir, entries: map[cid.Cid]*Entry{}, sem: make(chan struct{}, maxVerifying), proofs: newProofSet()}
+	for _, o := range opts {
+		o(c)
+	}
+	if err := c.loadProofs(); err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading catalog %s: %w", dir, err)
@@ -98,6 +110,8 @@ func (c *Catalog) OnNew(f func(Entry)) {
 }
 
 // Add verifies a manifest and stores it. It reports whether it was new.
+// Manifests of a creator that a proof accuses are refused with an error
+// wrapping ErrRejected, even those the catalog already holds.
 func (c *Catalog) Add(raw []byte) (Entry, bool, error) {
 	m, err := campaign.Decode(raw)
 	if err != nil {
@@ -105,9 +119,14 @@ func (c *Catalog) Add(raw []byte) (Entry, bool, error) {
 	}
 	id := campaign.ID(raw)
 	c.mu.Lock()
-	if e, ok := c.entries[id]; ok {
+	if err := c.refused(id, m); err != nil {
 		c.mu.Unlock()
-		return *e, false, nil
+		return Entry{}, false, err
+	}
+	if e, ok := c.entries[id]; ok {
+		out := c.marked(e)
+		c.mu.Unlock()
+		return out, false, nil
 	}
 	c.mu.Unlock()
 	if err := repo.WriteFileAtomic(filepath.Join(c.dir, id.String()+".manifest"), raw, 0o600); err != nil {
@@ -115,12 +134,14 @@ func (c *Catalog) Add(raw []byte) (Entry, bool, error) {
 	}
 	c.mu.Lock()
 	if e, ok := c.entries[id]; ok {
+		out := c.marked(e)
 		c.mu.Unlock()
-		return *e, false, nil
+		return out, false, nil
 	}
+	// A proof accepted since the check above leaves the entry marked.
 	e := &Entry{ID: id, Manifest: m, Raw: raw}
 	c.entries[id] = e
-	out, notify := *e, append([]func(Entry){}, c.notify...)
+	out, notify := c.marked(e), append([]func(Entry){}, c.notify...)
 	c.mu.Unlock()
 	for _, f := range notify {
 		f(out)
@@ -128,14 +149,41 @@ func (c *Catalog) Add(raw []byte) (Entry, bool, error) {
 	return out, true, nil
 }
 
+// refused returns an error wrapping ErrRejected if a proof accuses the
+// creator of m; the caller holds c.mu.
+func (c *Catalog) refused(id cid.Cid, m *campaign.Manifest) error {
+	if p, ok := c.proofs.bans[m.Creator]; ok {
+		return fmt.Errorf("campaign %s by %s: %w: %s", id, m.Creator, ErrRejected, p.reason)
+	}
+	return nil
+}
+
+// marked returns a copy of e with Rejected filled in; the caller holds c.mu.
+func (c *Catalog) marked(e *Entry) Entry {
+	out := *e
+	if p, ok := c.proofs.bans[e.Manifest.Creator]; ok {
+		out.Rejected = p.reason
+	}
+	return out
+}
+
 // AddState verifies a state record of a known campaign and keeps it if it is
-// newer than the one held. It reports whether it was kept.
+// newer than the one held. It reports whether it was kept. States of a
+// creator that a proof accuses are refused with an error wrapping
+// ErrRejected.
 func (c *Catalog) AddState(id cid.Cid, raw []byte) (bool, error) {
 	c.mu.Lock()
 	e, ok := c.entries[id]
+	var err error
+	if ok {
+		err = c.refused(id, e.Manifest)
+	}
 	c.mu.Unlock()
 	if !ok {
 		return false, fmt.Errorf("%w %s", ErrUnknown, id)
+	}
+	if err != nil {
+		return false, err
 	}
 	s, err := campaign.DecodeState(raw, id, e.Manifest)
 	if err != nil {
@@ -156,7 +204,7 @@ func (c *Catalog) AddState(id cid.Cid, raw []byte) (bool, error) {
 		return false, nil
 	}
 	e.State, e.RawState = s, raw
-	out, notify := *e, append([]func(Entry){}, c.notify...)
+	out, notify := c.marked(e), append([]func(Entry){}, c.notify...)
 	c.mu.Unlock()
 	for _, f := range notify {
 		f(out)
@@ -164,7 +212,8 @@ func (c *Catalog) AddState(id cid.Cid, raw []byte) (bool, error) {
 	return true, nil
 }
 
-// Get returns a campaign by ID.
+// Get returns a campaign by ID, with Rejected set if its creator stands
+// accused.
 func (c *Catalog) Get(id cid.Cid) (Entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -172,15 +221,16 @@ func (c *Catalog) Get(id cid.Cid) (Entry, error) {
 	if !ok {
 		return Entry{}, fmt.Errorf("%w %s", ErrUnknown, id)
 	}
-	return *e, nil
+	return c.marked(e), nil
 }
 
-// List returns every known campaign, newest first.
+// List returns every known campaign, newest first, with Rejected set on
+// those whose creator stands accused.
 func (c *Catalog) List() []Entry {
 	c.mu.Lock()
 	out := make([]Entry, 0, len(c.entries))
 	for _, e := range c.entries {
-		out = append(out, *e)
+		out = append(out, c.marked(e))
 	}
 	c.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {

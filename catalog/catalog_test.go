@@ -2,14 +2,17 @@ package catalog
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
 	mh "github.com/multiformats/go-multihash"
 
 	"github.com/shardcast/shardcast/campaign"
@@ -118,19 +121,26 @@ func TestRecordsRoundTrip(t *testing.T) {
 // FuzzAccept feeds arbitrary gossip messages to a catalog: nothing panics,
 // and whatever is accepted verifies again after a reopen.
 func FuzzAccept(f *testing.F) {
-	_, raw := testManifest(f, "fuzz")
+	k, raw := testManifest(f, "fuzz")
+	creator, err := peer.IDFromPrivateKey(k)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(manifestMsg(raw))
 	f.Add(stateMsg(campaign.ID(raw), []byte{0xa0}))
 	f.Add([]byte{kindState, 40})
 	f.Add([]byte{})
+	f.Add(proofMsg(fakeProof(creator, campaign.ID(raw), "bad shares")))
+	f.Add(proofMsg([]byte(fakeProofPrefix + "12D3KooW\nbafy\n")))
+	f.Add([]byte{kindProof})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
-		c, err := Open(dir)
+		c, err := Open(dir, WithProofVerifier(fakeVerify))
 		if err != nil {
 			t.Fatal(err)
 		}
 		g := &Gossip{c: c}
-		if g.accept(data) != nil {
+		if g.accept(context.Background(), data, true) != nil {
 			return
 		}
 		c2, err := Open(dir)
@@ -139,6 +149,9 @@ func FuzzAccept(f *testing.F) {
 		}
 		if len(c2.List()) != len(c.List()) {
 			t.Fatalf("accepted %d campaigns, %d survive a reopen", len(c.List()), len(c2.List()))
+		}
+		if got, want := c2.Proofs(), c.Proofs(); !slices.EqualFunc(got, want, bytes.Equal) {
+			t.Fatalf("accepted proofs %q, %q survive a reopen", want, got)
 		}
 	})
 }

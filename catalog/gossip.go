@@ -17,8 +17,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
-
-	"github.com/shardcast/shardcast/campaign"
 )
 
 // Topic is the gossipsub topic of the catalog.
@@ -33,20 +31,32 @@ const SyncProtocol protocol.ID = "/shardcast/catalog-sync/1.0.0"
 // peers whose subscription it already knows.
 const PushProtocol protocol.ID = "/shardcast/catalog-push/1.0.0"
 
-// Limits on what a peer may send. A manifest is at most
-// campaign.MaxManifestSize; a sync carries at most maxSyncEntries of them.
+// Limits on what a peer may send. A record is a kind byte and a manifest
+// (at most campaign.MaxManifestSize), a state or a proof (at most
+// MaxProofSize); a sync carries at most maxSyncEntries records.
 const (
-	maxMessage     = campaign.MaxManifestSize + 64
+	maxRecord      = 1 + MaxProofSize
 	maxSyncEntries = 100_000
-	syncTimeout    = 30 * time.Second
+	// maxSyncProofs is how many proofs new to this node one sync may
+	// bring; the next sync brings the rest.
+	maxSyncProofs = 16
+	syncTimeout   = 30 * time.Second
 	// antiEntropyEvery is how often a node pulls a few peers' catalogs.
 	antiEntropyEvery = 10 * time.Second
+	// maxGossipProof is the largest proof sent on the topic: gossipsub
+	// drops messages above 1 MiB by default. Larger ones go by push and
+	// sync only.
+	maxGossipProof = 1<<20 - 4<<10
+	// validateConcurrency bounds the topic's validations under way; one
+	// may wait up to verifyTimeout on the proof verifier.
+	validateConcurrency = 256
 )
 
 // Message kinds, the first byte of every gossip message and sync record.
 const (
-	kindManifest byte = 'M'
+	kindManifest byte = 'M' // followed by the manifest
 	kindState    byte = 'S' // followed by the campaign ID's length (1 byte), the ID, then the state
+	kindProof    byte = 'P' // followed by a proof of misbehaviour
 )
 
 // Gossip spreads a Catalog over a libp2p host.
@@ -61,13 +71,8 @@ type Gossip struct {
 // with every peer that connects, until ctx is done.
 func StartGossip(ctx context.Context, c *Catalog, h host.Host, ps *pubsub.PubSub, log *slog.Logger) (*Gossip, error) {
 	g := &Gossip{c: c, h: h, log: log}
-	err := ps.RegisterTopicValidator(Topic, func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-		if err := g.accept(m.Data); err != nil {
-			g.log.Debug("rejected catalog message", "from", from, "err", err)
-			return pubsub.ValidationReject
-		}
-		return pubsub.ValidationAccept
-	})
+	err := ps.RegisterTopicValidator(Topic, g.validate,
+		pubsub.WithValidatorTimeout(verifyTimeout+5*time.Second), pubsub.WithValidatorConcurrency(validateConcurrency))
 	if err != nil {
 		return nil, fmt.Errorf("catalog validator: %w", err)
 	}
@@ -140,8 +145,26 @@ func (g *Gossip) antiEntropy(ctx context.Context, events *pubsub.TopicEventHandl
 	}
 }
 
-// accept verifies and stores one message.
-func (g *Gossip) accept(data []byte) error {
+// validate is the topic's validator. It rejects (at a cost to the sender's
+// score) what is false, and ignores what is merely unwelcome or cannot be
+// checked now: a manifest or state of an accused creator, whose sender may
+// not know the proof yet, or a proof the verifier could not decide.
+func (g *Gossip) validate(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	err := g.accept(ctx, m.Data, false)
+	switch {
+	case err == nil:
+		return pubsub.ValidationAccept
+	case errors.Is(err, ErrRejected) || undecided(err):
+		g.log.Debug("ignored catalog message", "from", from, "err", err)
+		return pubsub.ValidationIgnore
+	}
+	g.log.Debug("rejected catalog message", "from", from, "err", err)
+	return pubsub.ValidationReject
+}
+
+// accept verifies and stores one message. Unless wait, a proof that finds
+// every verifier busy fails with errBusy.
+func (g *Gossip) accept(ctx context.Context, data []byte, wait bool) error {
 	if len(data) == 0 {
 		return errors.New("empty message")
 	}
@@ -156,8 +179,21 @@ func (g *Gossip) accept(data []byte) error {
 		}
 		_, err = g.c.AddState(id, raw)
 		return err
+	case kindProof:
+		return g.learnProof(ctx, data[1:], wait)
 	}
 	return fmt.Errorf("unknown message kind %#x", data[0])
+}
+
+// learnProof adds a proof that came from a peer and, the first time, pushes
+// it on to every connected peer: proofs are rare, and must reach every node
+// even before the gossip mesh forms. Each node relays a proof once.
+func (g *Gossip) learnProof(ctx context.Context, raw []byte, wait bool) error {
+	added, err := g.c.addProof(ctx, raw, wait)
+	if added && g.h != nil {
+		g.push(proofMsg(raw))
+	}
+	return err
 }
 
 func splitState(data []byte) (cid.Cid, []byte, error) {
@@ -172,6 +208,8 @@ func splitState(data []byte) (cid.Cid, []byte, error) {
 }
 
 func manifestMsg(raw []byte) []byte { return append([]byte{kindManifest}, raw...) }
+
+func proofMsg(raw []byte) []byte { return append([]byte{kindProof}, raw...) }
 
 func stateMsg(id cid.Cid, raw []byte) []byte {
 	b := id.Bytes()
@@ -204,11 +242,34 @@ func (g *Gossip) PublishState(ctx context.Context, id cid.Cid, raw []byte) error
 	return nil
 }
 
-// serveSync writes every manifest and state the catalog holds.
+// PublishProof verifies and stores a proof of misbehaviour (see AddProof)
+// and announces it, even if the catalog held it already.
+func (g *Gossip) PublishProof(ctx context.Context, raw []byte) error {
+	if _, err := g.c.AddProof(ctx, raw); err != nil {
+		return err
+	}
+	msg := proofMsg(raw)
+	if len(raw) <= maxGossipProof {
+		if err := g.topic.Publish(ctx, msg); err != nil {
+			return fmt.Errorf("announcing a proof of misbehaviour: %w", err)
+		}
+	}
+	g.push(msg)
+	return nil
+}
+
+// serveSync writes every proof, manifest and state the catalog holds,
+// proofs first.
 func (g *Gossip) serveSync(s network.Stream) {
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(syncTimeout))
 	w := bufio.NewWriter(s)
+	for _, p := range g.c.Proofs() {
+		if writeRecord(w, proofMsg(p)) != nil {
+			s.Reset()
+			return
+		}
+	}
 	for _, e := range g.c.List() {
 		if writeRecord(w, manifestMsg(e.Raw)) != nil {
 			s.Reset()
@@ -234,8 +295,31 @@ func writeRecord(w *bufio.Writer, rec []byte) error {
 }
 
 // syncWith fetches a peer's catalog. Peers that do not speak the protocol
-// (Kubo, say) are skipped.
+// (Kubo, say) are skipped. Proofs new to this node are verified once the
+// stream is done, since the verifier may take a while; up to
+// maxSyncProofs of them.
 func (g *Gossip) syncWith(ctx context.Context, p peer.ID) {
+	var proofs [][]byte
+	g.pull(ctx, p, func(rec []byte) {
+		if rec[0] != kindProof {
+			if err := g.accept(ctx, rec, true); err != nil {
+				g.log.Debug("catalog sync: rejected record", "peer", p, "err", err)
+			}
+			return
+		}
+		if len(proofs) < maxSyncProofs && !g.c.knowsProof(rec[1:]) {
+			proofs = append(proofs, rec[1:])
+		}
+	})
+	for _, raw := range proofs {
+		if err := g.learnProof(ctx, raw, true); err != nil {
+			g.log.Debug("catalog sync: rejected proof", "peer", p, "err", err)
+		}
+	}
+}
+
+// pull reads a peer's catalog and hands each record to f.
+func (g *Gossip) pull(ctx context.Context, p peer.ID, f func(rec []byte)) {
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
 	s, err := g.h.NewStream(network.WithAllowLimitedConn(ctx, "catalog"), p, SyncProtocol)
@@ -256,9 +340,7 @@ func (g *Gossip) syncWith(ctx context.Context, p peer.ID) {
 			s.Reset()
 			return
 		}
-		if err := g.accept(rec); err != nil {
-			g.log.Debug("catalog sync: rejected record", "peer", p, "err", err)
-		}
+		f(rec)
 	}
 }
 
@@ -267,7 +349,7 @@ func readRecord(r *bufio.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 || n > maxMessage {
+	if n == 0 || n > maxRecord {
 		return nil, fmt.Errorf("record of %d bytes", n)
 	}
 	rec := make([]byte, n)
@@ -306,13 +388,15 @@ func (g *Gossip) push(rec []byte) {
 func (g *Gossip) servePush(s network.Stream) {
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(syncTimeout))
+	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
+	defer cancel()
 	r := bufio.NewReader(s)
 	for i := 0; i < 16; i++ {
 		rec, err := readRecord(r)
 		if err != nil {
 			return
 		}
-		if err := g.accept(rec); err != nil {
+		if err := g.accept(ctx, rec, true); err != nil {
 			g.log.Debug("catalog push: rejected record", "peer", s.Conn().RemotePeer(), "err", err)
 			s.Reset()
 			return
