@@ -7,9 +7,10 @@
 // records (sold, raised, released) travel on the same topic and the newest
 // per campaign is kept. Gossip only reaches peers that are subscribed when a
 // message is sent, so on every new connection the two peers also exchange
-// everything they know over a small stream protocol, and every
-// antiEntropyEvery a node pulls a few peers' catalogs: a node that joins
-// late still learns the whole catalog.
+// everything they know over a small stream protocol, and every 10 s a node
+// pulls a few peers' catalogs: a node that joins late still learns the
+// whole catalog. A node that publishes also pushes what it published to the
+// peers it is connected to.
 //
 // # Proofs of misbehaviour
 //
@@ -17,25 +18,37 @@
 // catalog treats it as an opaque byte string of at most MaxProofSize bytes:
 // the market package defines and checks it, and the node hands the catalog
 // a ProofVerifier (WithProofVerifier) that says whom a proof accuses and
-// why. Only proofs the verifier accepts are stored or forwarded. Once a
+// why (market.DecodeProof, then Proof.Verify against the commitments the
+// proof's manifest names). Only proofs the verifier accepts are stored or forwarded. Once a
 // creator is accused,
 //
 //   - Add refuses the creator's manifests and AddState their states, with
 //     errors wrapping ErrRejected;
 //   - the creator's campaigns already held stay readable, but Get and List
 //     report them with Entry.Rejected set to the proof's reason;
-//   - the proof travels to every node: on the topic (kind 'P'), in the sync
-//     records and in the push protocol (Gossip.PublishProof).
+//   - the proof travels to every node: on the topic, in the sync records
+//     (before any campaign) and in the push protocol (Gossip.PublishProof),
+//     and a node that learns a proof from a peer pushes it on to its own
+//     peers, once, so that it spreads even before the gossip mesh forms.
 //
-// The catalog keeps one proof per accused creator, in its directory as
-// proofs/<hex SHA-256 of the proof>, written atomically. Each file holds,
-// besides the proof, what the verifier said of it, and is trusted on Open
-// without calling the verifier again (the verifier may need the network;
-// the file is checked against its name, and only verified proofs are ever
-// written). See proofFile for the layout.
+// A proof travels as the record 'P' followed by its bytes, beside 'M' (a
+// manifest) and 'S' (a state: the campaign ID's length in one byte, the ID,
+// the state). Sync and push streams carry records each preceded by its
+// length as a uvarint, at most 1+MaxProofSize bytes.
 //
-// The verifier is called with a deadline of verifyTimeout and at most
-// maxVerifying at a time. An error wrapping context.Canceled or
+// The catalog keeps one proof per accused creator, as
+// proofs/<hex SHA-256 of the proof> in its directory, written atomically
+// (temporary file, fsync, rename). The file is "SCPF" 0x01, then the
+// creator's peer ID, the campaign's CID and the reason (UTF-8), each as a
+// uvarint length and the bytes, then the proof to the end of the file. On
+// Open these files are trusted without calling the verifier again (it may
+// need the network): only verified proofs are written, and a file whose
+// proof does not hash to its name is skipped.
+//
+// The verifier is called with a deadline of 30 s, at most 4 calls at a
+// time, and once for the same bytes however many peers offer them at once;
+// the topic's validator drops (without blame) a proof that finds every
+// call busy, and sync or push bring it again. An error wrapping context.Canceled or
 // context.DeadlineExceeded means "could not tell": such a proof is
 // dropped without counting against the peer that sent it, and may come
 // again. Any other error condemns the proof; it is remembered for a while
@@ -49,6 +62,6 @@
 // accused creator, a proof the node cannot check now) are ignored, not
 // held against the sender: it may not have learnt of the proof yet.
 //
-// Proofs larger than maxGossipProof travel by push and sync only, since
+// Proofs larger than 1 MiB less 4 KiB travel by push and sync only, since
 // gossipsub drops messages above its 1 MiB default.
 package catalog

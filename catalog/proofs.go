@@ -29,8 +29,8 @@ import (
 // tell (the commitments it needs could not be fetched in time, say): the
 // proof is then dropped without blame and may be offered again.
 //
-// ctx carries a deadline of verifyTimeout. The verifier is called from
-// several goroutines at once.
+// ctx carries a deadline (30 s). The verifier is called from several
+// goroutines at once.
 type ProofVerifier func(ctx context.Context, raw []byte) (creator peer.ID, campaign cid.Cid, reason string, err error)
 
 // MaxProofSize is the size of the largest proof the catalog accepts: a proof
