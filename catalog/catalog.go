@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ipfs/go-cid"
 
@@ -32,7 +33,8 @@ type Entry struct {
 type Catalog struct {
 	dir    string
 	verify ProofVerifier
-	sem    chan struct{} // bounds the verifier calls under way
+	sem    chan struct{}    // bounds the verifier calls under way
+	now    func() time.Time // the clock of remembered verdicts
 
 	mu      sync.Mutex
 	entries map[cid.Cid]*Entry
@@ -63,7 +65,8 @@ func Open(dir string, opts ...Option) (*Catalog, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating catalog %s: %w", dir, err)
 	}
-	c := &Catalog{dir: dir, entries: map[cid.Cid]*Entry{}, sem: make(chan struct{}, maxVerifying), proofs: newProofSet()}
+	c := &Catalog{dir: dir, entries: map[cid.Cid]*Entry{}, sem: make(chan struct{}, maxVerifying),
+		now: time.Now, proofs: newProofSet()}
 	for _, o := range opts {
 		o(c)
 	}

@@ -51,8 +51,10 @@
 // call busy, and sync or push bring it again. An error wrapping context.Canceled or
 // context.DeadlineExceeded means "could not tell": such a proof is
 // dropped without counting against the peer that sent it, and may come
-// again. Any other error condemns the proof; it is remembered for a while
-// so that the same bytes are not verified twice.
+// again. Any other error condemns the proof. The verdict is remembered
+// for 10 minutes, so that the same bytes are not verified again and again,
+// then forgotten, so that a proof refused for want of something the
+// verifier could not fetch comes back with the next sync.
 //
 // # What bad input gets
 //

@@ -46,8 +46,11 @@ const (
 	maxVerifying = 4
 	// maxRemembered is how many verdicts on proofs that were not stored
 	// (refused ones, and valid ones against a creator already accused)
-	// are remembered, so that the same bytes are not verified again.
+	// are remembered, for rememberFor, so that the same bytes are not
+	// verified again and again. A verdict is forgotten in the end: a
+	// refusal may come of a verifier that could not fetch what it needed.
 	maxRemembered = 1024
+	rememberFor   = 10 * time.Minute
 	// maxReason bounds the reason kept with a proof, in bytes.
 	maxReason = 1 << 10
 	// proofsDir is the catalog's subdirectory of proofs.
@@ -80,10 +83,18 @@ type proofSet struct {
 	byHash  map[[sha256.Size]byte]*proof // stored: one per creator
 	bans    map[peer.ID]*proof
 	flights map[[sha256.Size]byte]*flight
-	seen    map[[sha256.Size]byte]error // verdicts on proofs not stored
-	ring    [][sha256.Size]byte         // seen's keys, oldest at next
+	seen    map[[sha256.Size]byte]verdict // on proofs not stored
+	ring    [][sha256.Size]byte           // seen's keys, oldest at next
 	next    int
 	notify  []func(creator peer.ID, campaign cid.Cid, reason string)
+}
+
+// verdict is the outcome of verifying a proof that was not stored: why it
+// was refused, or nil if it was valid but accused a creator already
+// accused.
+type verdict struct {
+	err error
+	at  time.Time
 }
 
 func newProofSet() proofSet {
@@ -91,14 +102,15 @@ func newProofSet() proofSet {
 		byHash:  map[[sha256.Size]byte]*proof{},
 		bans:    map[peer.ID]*proof{},
 		flights: map[[sha256.Size]byte]*flight{},
-		seen:    map[[sha256.Size]byte]error{},
+		seen:    map[[sha256.Size]byte]verdict{},
 	}
 }
 
 // remember records a verdict on a proof that is not stored, forgetting the
 // oldest beyond maxRemembered.
-func (s *proofSet) remember(h [sha256.Size]byte, err error) {
+func (s *proofSet) remember(h [sha256.Size]byte, err error, now time.Time) {
 	if _, ok := s.seen[h]; ok {
+		s.seen[h] = verdict{err, now}
 		return
 	}
 	if len(s.ring) < maxRemembered {
@@ -108,7 +120,16 @@ func (s *proofSet) remember(h [sha256.Size]byte, err error) {
 		s.ring[s.next] = h
 		s.next = (s.next + 1) % maxRemembered
 	}
-	s.seen[h] = err
+	s.seen[h] = verdict{err, now}
+}
+
+// recall returns the verdict on h, if one is remembered and recent.
+func (s *proofSet) recall(h [sha256.Size]byte, now time.Time) (verdict, bool) {
+	v, ok := s.seen[h]
+	if !ok || now.Sub(v.at) >= rememberFor {
+		return verdict{}, false
+	}
+	return v, true
 }
 
 // undecided reports whether err says that a proof could not be checked, not
@@ -171,7 +192,7 @@ func (c *Catalog) knowsProof(raw []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, stored := c.proofs.byHash[h]
-	_, seen := c.proofs.seen[h]
+	_, seen := c.proofs.recall(h, c.now())
 	return stored || seen
 }
 
@@ -187,9 +208,9 @@ func (c *Catalog) addProof(ctx context.Context, raw []byte, wait bool) (bool, er
 		c.mu.Unlock()
 		return false, nil
 	}
-	if err, ok := c.proofs.seen[h]; ok {
+	if v, ok := c.proofs.recall(h, c.now()); ok {
 		c.mu.Unlock()
-		return false, err
+		return false, v.err
 	}
 	if f, ok := c.proofs.flights[h]; ok {
 		c.mu.Unlock()
@@ -240,7 +261,7 @@ func (c *Catalog) verifyProof(ctx context.Context, h [sha256.Size]byte, raw []by
 		err = fmt.Errorf("catalog: proof %x: %w", h[:8], err)
 		if !undecided(err) {
 			c.mu.Lock()
-			c.proofs.remember(h, err)
+			c.proofs.remember(h, err, c.now())
 			c.mu.Unlock()
 		}
 		return false, err
@@ -254,7 +275,7 @@ func (c *Catalog) verifyProof(ctx context.Context, h [sha256.Size]byte, raw []by
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if _, ok := c.proofs.bans[creator]; ok {
-			c.proofs.remember(h, nil)
+			c.proofs.remember(h, nil, c.now())
 			return true
 		}
 		return false
@@ -273,7 +294,7 @@ func (c *Catalog) verifyProof(ctx context.Context, h [sha256.Size]byte, raw []by
 	c.mu.Lock()
 	if _, ok := c.proofs.bans[creator]; ok {
 		// Another proof against the same creator won the race.
-		c.proofs.remember(h, nil)
+		c.proofs.remember(h, nil, c.now())
 		c.mu.Unlock()
 		os.Remove(path)
 		return false, nil

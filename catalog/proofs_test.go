@@ -112,6 +112,8 @@ func TestProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clock := time.Unix(1700000000, 0)
+	c.now = func() time.Time { return clock }
 	type accused struct {
 		creator peer.ID
 		id      cid.Cid
@@ -152,7 +154,11 @@ func TestProofs(t *testing.T) {
 		{"valid again", accusation, false, false, 0},
 		{"another proof against the same creator", second, false, false, 1},
 		{"that one again", second, false, false, 0},
+		{"garbage, once its verdict is forgotten", []byte("junk"), false, true, 1},
 	} {
+		if strings.HasSuffix(tt.name, "forgotten") {
+			clock = clock.Add(rememberFor)
+		}
 		before := calls.Load()
 		added, err := c.AddProof(context.Background(), tt.raw)
 		if added != tt.wantAdded || (err != nil) != tt.wantErr {
