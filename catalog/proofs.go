@@ -179,8 +179,9 @@ func (c *Catalog) Proofs() [][]byte {
 // no stored proof accuses yet, stores it durably and rejects the creator
 // from then on. It reports whether it stored the proof; a valid proof
 // against a creator already accused is not stored, and is no error. It is
-// idempotent, and the verifier sees the same bytes once however many
-// callers offer them.
+// idempotent: callers that offer the same bytes at the same time share one
+// call of the verifier, and a stored proof is not verified again. The
+// catalog keeps its own copy of raw.
 func (c *Catalog) AddProof(ctx context.Context, raw []byte) (added bool, err error) {
 	return c.addProof(ctx, raw, true)
 }
@@ -269,7 +270,7 @@ func (c *Catalog) verifyProof(ctx context.Context, h [sha256.Size]byte, raw []by
 	if creator.Validate() != nil || !campaign.Defined() {
 		return false, fmt.Errorf("catalog: the verifier accepted proof %x but named no creator or campaign", h[:8])
 	}
-	p := &proof{hash: h, creator: creator, campaign: campaign, reason: cleanReason(reason), raw: raw}
+	p := &proof{hash: h, creator: creator, campaign: campaign, reason: cleanReason(reason), raw: bytes.Clone(raw)}
 
 	redundant := func() bool {
 		c.mu.Lock()
