@@ -42,28 +42,38 @@ type Campaigns interface {
 // CampaignInfo is a campaign as the API and `status --json` show it.
 // Amounts are integers in minor units of Currency.
 type CampaignInfo struct {
-	ID          string  `json:"id"`
-	Model       string  `json:"model"`
-	Title       string  `json:"title"`
-	Description string  `json:"description,omitempty"`
-	MediaType   string  `json:"media_type"`
-	Creator     string  `json:"creator"`
-	Content     string  `json:"content"`
-	ContentSize int64   `json:"content_size"`
-	Currency    string  `json:"currency"`
-	Price       int64   `json:"price"`
-	PriceNow    int64   `json:"price_now"`
-	Goal        int64   `json:"goal"`
-	Suggested   []int64 `json:"suggested,omitempty"`
-	Sold        int64   `json:"sold"`
-	Pooled      int64   `json:"pooled"`
-	Needed      int64   `json:"needed"`
-	Raised      int64   `json:"raised"`
-	Donated     int64   `json:"donated"`
-	Deadline    string  `json:"deadline"`
-	Created     string  `json:"created"`
-	Unlocked    bool    `json:"unlocked"`
-	Mine        bool    `json:"mine"`
+	ID          string   `json:"id"`
+	Model       string   `json:"model"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	MediaType   string   `json:"media_type"`
+	Creator     string   `json:"creator"`
+	Content     string   `json:"content"`
+	ContentSize int64    `json:"content_size"`
+	Currency    string   `json:"currency"`
+	Price       int64    `json:"price"`
+	PriceNow    int64    `json:"price_now"`
+	Goal        int64    `json:"goal"`
+	Suggested   []int64  `json:"suggested,omitempty"`
+	Sold        int64    `json:"sold"`
+	Pooled      int64    `json:"pooled"`
+	Needed      int64    `json:"needed"`
+	Raised      int64    `json:"raised"`
+	Donated     int64    `json:"donated"`
+	Deadline    string   `json:"deadline"`
+	Created     string   `json:"created"`
+	Unlocked    bool     `json:"unlocked"`
+	Mine        bool     `json:"mine"`
+	Rails       []string `json:"rails"`
+	// AllOrNothing campaigns take pledges (Lightning hold invoices);
+	// Pledged counts the shares pledged and held, known to the creator's
+	// node only.
+	AllOrNothing bool   `json:"all_or_nothing,omitempty"`
+	Shortfall    string `json:"shortfall,omitempty"`
+	Pledged      int64  `json:"pledged"`
+	// Rejected says why this node refuses the campaign: its creator is
+	// proven to have sold bad shares.
+	Rejected string `json:"rejected,omitempty"`
 }
 
 func (s *Server) info(e catalog.Entry) CampaignInfo {
@@ -76,6 +86,7 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 		Created:  m.Created.UTC().Format(time.RFC3339),
 		Unlocked: s.c.CanRead(e),
 		Mine:     m.Creator == s.b.ID(),
+		Rails:    m.Rails, AllOrNothing: m.AllOrNothing, Shortfall: string(m.Shortfall), Rejected: e.Rejected,
 	}
 	if m.Model == campaign.ModelShards {
 		ci.Pooled = int64(s.c.Pooled(e.ID))
@@ -99,7 +110,7 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 	}
 	if ci.Mine && s.Stats != nil {
 		if st, err := s.Stats(e.ID); err == nil {
-			ci.Sold, ci.Raised, ci.Donated = st.Sold, st.Raised, st.Donated
+			ci.Sold, ci.Raised, ci.Donated, ci.Pledged = st.Sold, st.Raised, st.Donated, st.Pledged
 		}
 	}
 	return ci
@@ -107,7 +118,7 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 
 // Stats are a campaign's sales as this node's ledger knows them.
 type Stats struct {
-	Sold, Raised, Donated int64
+	Sold, Raised, Donated, Pledged int64
 }
 
 func (s *Server) handleCampaigns(w http.ResponseWriter, r *http.Request) {
@@ -182,6 +193,8 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("rails"); v != "" {
 		terms.Rails = strings.Split(v, ",")
 	}
+	terms.AllOrNothing = q.Get("all_or_nothing") == "true"
+	terms.Shortfall = campaign.Shortfall(q.Get("shortfall"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return

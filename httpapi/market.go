@@ -25,6 +25,54 @@ type Market interface {
 	Receipts(ctx context.Context, id cid.Cid) ([]market.PurchaseRecord, error)
 	Balance(ctx context.Context, currency string) (int64, error)
 	SalesOverTime(ctx context.Context, id cid.Cid, bucket time.Duration) ([]market.Point, error)
+	// AddProof verifies a proof that a creator sold bad shares, and if it
+	// holds, rejects the creator's campaigns and tells the network. It
+	// returns what the proof shows.
+	AddProof(ctx context.Context, raw []byte) (string, error)
+}
+
+// MaxProofSize bounds POST /api/v1/proofs: a proof holds a manifest and
+// one offer.
+const MaxProofSize = 2 << 20
+
+// ProofResponse answers POST /api/v1/proofs for a valid proof.
+type ProofResponse struct {
+	Valid    bool   `json:"valid"`
+	Campaign string `json:"campaign"`
+	Creator  string `json:"creator"`
+	Offer    string `json:"offer"`
+	Reason   string `json:"reason"`
+}
+
+// handleProof checks the proof of misbehaviour in the body; a valid one
+// is kept and spread, and the creator's campaigns are rejected.
+func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxProofSize+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("reading the proof: %w", err))
+		return
+	}
+	if len(raw) > MaxProofSize {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("proof of more than %d bytes", MaxProofSize))
+		return
+	}
+	p, err := market.DecodeProof(raw)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err)
+		return
+	}
+	reason, err := s.m.AddProof(r.Context(), raw)
+	if err != nil {
+		status := http.StatusUnprocessableEntity
+		if !errors.Is(err, market.ErrNotProof) {
+			status = http.StatusBadGateway // the commitments could not be fetched
+		}
+		writeError(w, status, fmt.Errorf("checking the proof: %w", err))
+		return
+	}
+	creator, _ := p.Creator()
+	writeJSON(w, http.StatusOK, ProofResponse{Valid: true, Campaign: p.Campaign().String(), Creator: creator.String(),
+		Offer: p.Offer.ID.String(), Reason: reason})
 }
 
 // SalesPoint is one bucket of a campaign's sales over time; amounts in
@@ -82,6 +130,10 @@ type ReceiptInfo struct {
 	Time     string   `json:"time"`
 	// Receipt is the creator-signed receipt, base64.
 	Receipt string `json:"receipt,omitempty"`
+	// Pledged marks a pledge to an all-or-nothing campaign, whose funds
+	// are held until Until: settled if the goal is met, returned if not.
+	Pledged bool   `json:"pledged,omitempty"`
+	Until   string `json:"until,omitempty"`
 }
 
 func receiptInfo(r *market.Receipt) ReceiptInfo {
@@ -145,9 +197,22 @@ func (s *Server) answerPurchase(w http.ResponseWriter, doing, done string, id ci
 		writeError(w, marketStatus(err), fmt.Errorf("%s %s: %w", doing, id, err))
 		return
 	}
-	s.log.Info(done, "campaign", id, "offer", p.Offer.ID, "amount", p.Receipt.Amount)
-	ri := receiptInfo(p.Receipt)
-	ri.Rail = p.Payment.Rail
+	var ri ReceiptInfo
+	if p.Receipt != nil {
+		ri = receiptInfo(p.Receipt)
+	} else {
+		// A pledge, or shares the payment unsealed before the creator's
+		// receipt came.
+		o := p.Offer
+		ri = ReceiptInfo{Offer: o.ID.String(), Campaign: o.Campaign.String(), Kind: o.Kind.String(), Amount: o.Price.Minor,
+			Currency: o.Price.Currency, Indices: o.Indices, Time: time.Now().UTC().Format(time.RFC3339)}
+	}
+	ri.Rail = p.Offer.Rail
+	if p.Pledged {
+		ri.Pledged, ri.Status, ri.Until = true, "pledged", p.Until.UTC().Format(time.RFC3339)
+		done = "pledged"
+	}
+	s.log.Info(done, "campaign", id, "offer", p.Offer.ID, "amount", ri.Amount, "currency", ri.Currency)
 	writeJSON(w, http.StatusOK, ri)
 }
 

@@ -88,6 +88,7 @@ func New(b Backend, c Campaigns, m Market, log *slog.Logger) (*Server, error) {
 	s.mux.HandleFunc("GET /api/v1/campaigns/{id}/sales", s.handleSales)
 	s.mux.HandleFunc("GET /api/v1/receipts", s.handleReceipts)
 	s.mux.HandleFunc("GET /api/v1/wallet", s.handleWallet)
+	s.mux.HandleFunc("POST /api/v1/proofs", s.handleProof)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -190,9 +190,7 @@ func (c *Client) payLockedOffer(ctx context.Context, o Order, rail pay.Rail, off
 	if err != nil {
 		if errors.Is(err, pay.ErrCanceled) || errors.Is(err, pay.ErrExpired) {
 			ctx := context.WithoutCancel(ctx)
-			if o.Manifest.AllOrNothing {
-				c.ledger.setHeld(ctx, offer.ID, heldCanceled, now())
-			}
+			c.ledger.setHeld(ctx, offer.ID, heldCanceled, now())
 			c.ledger.expirePurchase(ctx, offer.ID, now())
 			return nil, fmt.Errorf("market: offer %v: %w (%w)", offer.ID, ErrRefunded, err)
 		}

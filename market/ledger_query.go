@@ -14,7 +14,7 @@ import (
 type Stats struct {
 	Sales     int    // settled purchases
 	Sold      int    // shares sold (model shards) or accesses sold (model pay)
-	Reserved  int    // shares held by open offers
+	Reserved  int    // shares held by open offers not yet paid (pledges apart)
 	Raised    int64  // minor units paid for purchases
 	Donations int    // settled donations
 	Donated   int64  // minor units donated
@@ -32,7 +32,7 @@ func (l *Ledger) Stats(ctx context.Context, campaign cid.Cid) (Stats, error) {
 	err := l.r.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM sales WHERE campaign = ?1),
 		(SELECT coalesce(sum(shares), 0) FROM sales WHERE campaign = ?1),
-		(SELECT count(*) FROM reserved WHERE campaign = ?1),
+		(SELECT count(*) FROM reserved WHERE campaign = ?1 AND offer NOT IN (SELECT offer FROM pledges)),
 		(SELECT coalesce(sum(amount), 0) FROM sales WHERE campaign = ?1),
 		(SELECT count(*) FROM donations WHERE campaign = ?1),
 		(SELECT coalesce(sum(amount), 0) FROM donations WHERE campaign = ?1),
@@ -187,6 +187,10 @@ func (l *Ledger) Check(ctx context.Context) error {
 			AND NOT EXISTS (SELECT 1 FROM donations d WHERE d.offer = o.id AND d.amount = o.amount AND d.currency = o.currency)`},
 		{"sales or donations of unsettled offers", `SELECT count(*) FROM (SELECT offer FROM sales UNION ALL SELECT offer FROM donations) x
 			LEFT JOIN offers o ON o.id = x.offer WHERE o.status IS NOT 2`},
+		{"pledges outside open offers", `SELECT count(*) FROM pledges p LEFT JOIN offers o ON o.id = p.offer
+			WHERE o.status IS NOT 1 OR o.campaign != p.campaign`},
+		{"locked offers without their key", `SELECT count(*) FROM offers o WHERE substr(o.offer, 1, 1) = x'08'
+			AND NOT EXISTS (SELECT 1 FROM locks k WHERE k.offer = o.id)`},
 		{"settled offers without delivery or receipt", `SELECT count(*) FROM offers o WHERE o.status = 2
 			AND (NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.offer = o.id AND d.role = 1)
 			  OR NOT EXISTS (SELECT 1 FROM receipts r WHERE r.offer = o.id AND r.role = 1))`},

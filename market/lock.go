@@ -193,6 +193,9 @@ func (p *Proof) Check() (*campaign.Manifest, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("market: proof: %s: %w", fmt.Sprintf(format, args...), ErrNotProof)
 	}
+	if p.Offer == nil {
+		return nil, bad("no offer")
+	}
 	m, err := campaign.Decode(p.Manifest)
 	if err != nil {
 		return nil, bad("manifest: %v", err)

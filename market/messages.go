@@ -165,7 +165,7 @@ type Offer struct {
 	Expires   time.Time
 	// Lock and Sealed make delivery atomic with payment on a rail that
 	// reveals preimages (Lightning): Sealed is the shares sealed under a
-	// key k (SealShares), Lock is SHA-256(k), and the request is a hold
+	// key k (sealShares), Lock is SHA-256(k), and the request is a hold
 	// invoice whose payment hash is Lock. Both nil otherwise.
 	Lock   []byte
 	Sealed []byte

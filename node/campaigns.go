@@ -90,6 +90,9 @@ func (n *Node) Publish(ctx context.Context, terms campaign.Manifest, r io.Reader
 	if m.Currency == "" {
 		m.Currency = "USD"
 	}
+	if err := n.checkRails(m); err != nil {
+		return catalog.Entry{}, err
+	}
 	switch m.Model {
 	case campaign.ModelOpen:
 		c, size, err := content.Import(ctx, n.store.Blocks, r)

@@ -38,7 +38,7 @@ func (n *Node) ServeAPI(ctx context.Context, ln net.Listener) error {
 	h.Metrics = n.metricsHandler()
 	h.Stats = func(id cid.Cid) (httpapi.Stats, error) {
 		st, err := n.Stats(ctx, id)
-		return httpapi.Stats{Sold: int64(st.Sold), Raised: st.Raised, Donated: st.Donated}, err
+		return httpapi.Stats{Sold: int64(st.Sold), Raised: st.Raised, Donated: st.Donated, Pledged: int64(st.Pledged)}, err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

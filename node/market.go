@@ -14,8 +14,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
+	"github.com/shardcast/shardcast/pay/lightning"
 	"github.com/shardcast/shardcast/shares"
 )
 
@@ -49,7 +51,13 @@ func (n *Node) startMarket() error {
 		return err
 	}
 	rails := []pay.Rail{n.testRail}
-	opts := &market.ServerOptions{Logger: n.log, AfterCommit: func(c cid.Cid, _ market.OfferID) {
+	if n.lnd != nil {
+		if n.lnRail, err = lightning.New(lightning.Options{RESTAddr: n.lnd.REST, TLSCertPath: n.lnd.TLSCert, MacaroonPath: n.lnd.Macaroon}); err != nil {
+			return fmt.Errorf("the lightning rail: %w", err)
+		}
+		rails = append(rails, n.lnRail)
+	}
+	opts := &market.ServerOptions{Logger: n.log, SealHook: n.sealHook(), AfterCommit: func(c cid.Cid, _ market.OfferID) {
 		if n.crashPoint == CrashAfterSale {
 			// Test only: die as a power cut would, with the sale on disk
 			// and the delivery not yet sent.
@@ -67,9 +75,12 @@ func (n *Node) startMarket() error {
 	if err != nil {
 		return err
 	}
-	if n.buyer, err = market.NewClient(n.host, n.ledger, id, rails, nil); err != nil {
+	copts := &market.ClientOptions{Delivered: n.delivered, Caught: n.caught}
+	if n.buyer, err = market.NewClient(n.host, n.ledger, id, rails, copts); err != nil {
 		return err
 	}
+	n.wg.Add(1)
+	go func() { defer n.wg.Done(); n.resumeLocked() }()
 	return nil
 }
 
@@ -144,6 +155,9 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, er
 	if e.Manifest.Creator == n.ID() {
 		return nil, errors.New("this node is the campaign's creator: nothing to buy")
 	}
+	if e.Rejected != "" {
+		return nil, fmt.Errorf("campaign %s: %w: %s", id, catalog.ErrRejected, e.Rejected)
+	}
 	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
 		return nil, err
 	}
@@ -154,6 +168,10 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, er
 		}
 	}
 	p, err := n.buyer.Buy(ctx, order)
+	var cheat *market.CheatError
+	if errors.As(err, &cheat) {
+		return nil, fmt.Errorf("%w; the proof is in %s", err, n.ProofPath(cheat.Proof.Offer.ID))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -200,10 +218,14 @@ func (n *Node) Receipts(ctx context.Context, id cid.Cid) ([]market.PurchaseRecor
 	return n.ledger.Purchases(ctx, id)
 }
 
-// Balance returns the node's test-money balance in currency.
+// Balance returns the node's balance in currency: its LND node's channel
+// balance in msat for BTC when one is configured, test money otherwise.
 func (n *Node) Balance(ctx context.Context, currency string) (int64, error) {
 	if n.testRail == nil {
 		return 0, ErrOffline
+	}
+	if currency == lightning.Currency && n.lnRail != nil {
+		return n.lnRail.Balance(ctx, currency)
 	}
 	return n.testRail.Balance(ctx, currency)
 }

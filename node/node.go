@@ -32,6 +32,7 @@ import (
 	"github.com/shardcast/shardcast/internal/repo"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
+	"github.com/shardcast/shardcast/pay/lightning"
 	"github.com/shardcast/shardcast/pool"
 	"github.com/shardcast/shardcast/shares"
 	"github.com/shardcast/shardcast/xfer"
@@ -52,6 +53,11 @@ type Options struct {
 	// CrashPoint names a point at which the node kills itself, for crash
 	// tests only (see CrashAfterSale); empty in normal use.
 	CrashPoint string
+	// Cheat makes the node a dishonest creator, for tests of what honest
+	// nodes do about one (see CheatBadShare); empty in normal use.
+	Cheat string
+	// Lightning, if set, overrides the repo's LND settings.
+	Lightning *repo.Lightning
 }
 
 // Node is a running peer.
@@ -67,6 +73,8 @@ type Node struct {
 	prov   *provider
 
 	crashPoint string
+	cheat      string
+	lnd        *repo.Lightning
 	stateMu    sync.Mutex   // serialises publishState
 	xfer       *xfer.Server // nil when offline
 
@@ -80,6 +88,7 @@ type Node struct {
 
 	// The market, nil when offline.
 	testRail *pay.TestRail
+	lnRail   *lightning.Rail // nil unless an LND node is configured
 	ledger   *market.Ledger
 	seller   *market.Server
 	buyer    *market.Client
@@ -100,13 +109,17 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	}
 	nctx, cancel := context.WithCancel(context.Background())
 	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint,
+		cheat: opts.Cheat, lnd: opts.Lightning,
 		shards: shardsState{commitments: map[cid.Cid]*shares.Commitments{}, tracking: map[cid.Cid]bool{}}}
+	if n.lnd == nil {
+		n.lnd = r.Config.Lightning
+	}
 	defer func() {
 		if err != nil {
 			n.Close()
 		}
 	}()
-	if n.catalog, err = catalog.Open(r.Path(catalogDir)); err != nil {
+	if n.catalog, err = catalog.Open(r.Path(catalogDir), catalog.WithProofVerifier(n.verifyProof)); err != nil {
 		return nil, err
 	}
 	if n.pool, err = pool.Open(r.Path(poolDir)); err != nil {
@@ -336,6 +349,9 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.seller != nil {
 		errs = append(errs, n.seller.Close())
+	}
+	if n.buyer != nil {
+		errs = append(errs, n.buyer.Close())
 	}
 	if n.bswap != nil {
 		errs = append(errs, n.bswap.Close())

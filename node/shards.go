@@ -281,6 +281,13 @@ func (n *Node) Release(ctx context.Context, id cid.Cid) (int, error) {
 	if e.Manifest.Creator != n.ID() {
 		return 0, fmt.Errorf("campaign %s is not this node's: only its creator can release it", id)
 	}
+	if e.Manifest.AllOrNothing {
+		// Released early, the work is free: pledges short of the goal are
+		// canceled and their funds go back.
+		if _, err := n.endPledges(ctx, e); err != nil {
+			return 0, err
+		}
+	}
 	all := make([]uint32, e.Manifest.Shards)
 	for i := range all {
 		all[i] = uint32(i)
@@ -291,11 +298,13 @@ func (n *Node) Release(ctx context.Context, id cid.Cid) (int, error) {
 	return k, nil
 }
 
-// deadlineLoop releases the unsold shares of this node's shards campaigns
-// whose deadline has passed (shortfall "release").
+// deadlineLoop ends the pledges of this node's all-or-nothing campaigns
+// whose deadline has passed, and releases the unsold shares of its shards
+// campaigns that missed their goal (shortfall "release").
 func (n *Node) deadlineLoop() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	ended := make(map[cid.Cid]bool) // all-or-nothing campaigns whose pledges ended
 	for {
 		select {
 		case <-n.ctx.Done():
@@ -305,8 +314,21 @@ func (n *Node) deadlineLoop() {
 		now := time.Now()
 		for _, e := range n.catalog.List() {
 			m := e.Manifest
-			if m.Model != campaign.ModelShards || m.Creator != n.ID() || m.Shortfall != campaign.ShortfallRelease ||
-				now.Before(m.Deadline) || n.pool.Complete(e.ID) {
+			if m.Model != campaign.ModelShards || m.Creator != n.ID() || now.Before(m.Deadline) {
+				continue
+			}
+			if m.AllOrNothing && !ended[e.ID] {
+				met, err := n.endPledges(n.ctx, e)
+				if err != nil {
+					n.log.Error("deadline passed: ending pledges", "campaign", e.ID, "err", err)
+					continue
+				}
+				ended[e.ID] = true
+				if met {
+					continue // the settled pledges publish their shares
+				}
+			}
+			if m.Shortfall != campaign.ShortfallRelease || n.pool.Complete(e.ID) {
 				continue
 			}
 			if k, err := n.Release(n.ctx, e.ID); err == nil && k > 0 {

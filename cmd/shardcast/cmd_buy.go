@@ -82,6 +82,18 @@ func (e *env) printReceipt(ri httpapi.ReceiptInfo, asJSON bool) error {
 	if ri.Rail == "test" {
 		label = " (TEST MONEY)"
 	}
+	if ri.Pledged {
+		fmt.Fprintf(e.stderr, "pledged %d share(s) for %s %s on %s: the funds are held until %s, taken if the goal is met, returned if not\n",
+			len(ri.Indices), campaign.FormatAmount(ri.Amount, ri.Currency), ri.Currency, ri.Rail, ri.Until)
+		fmt.Fprintln(e.stdout, ri.Offer)
+		return nil
+	}
+	if ri.Receipt == "" {
+		fmt.Fprintf(e.stderr, "%s %s %s on %s: the payment unsealed the shares; the creator's receipt has not come yet\n",
+			ri.Kind, campaign.FormatAmount(ri.Amount, ri.Currency), ri.Currency, ri.Rail)
+		fmt.Fprintln(e.stdout, ri.Offer)
+		return nil
+	}
 	fmt.Fprintf(e.stderr, "%s %s %s%s, receipt signed by the creator\n", ri.Kind, campaign.FormatAmount(ri.Amount, ri.Currency), ri.Currency, label)
 	fmt.Fprintln(e.stdout, ri.Offer)
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/ipfs/go-cid"
@@ -110,6 +111,9 @@ func newStatusCmd(e *env) *cobra.Command {
 			switch ci.Model {
 			case string(campaign.ModelShards):
 				row("sold", fmt.Sprint(ci.Sold))
+				if ci.AllOrNothing {
+					row("pledged", fmt.Sprintf("%d (all or nothing: settled at the goal, returned at a shortfall)", ci.Pledged))
+				}
 				row("pooled", fmt.Sprint(ci.Pooled))
 				row("needed", fmt.Sprint(ci.Needed))
 			case string(campaign.ModelPay):
@@ -125,7 +129,11 @@ func newStatusCmd(e *env) *cobra.Command {
 			if ci.Deadline != "" {
 				row("deadline", ci.Deadline)
 			}
+			row("rails", strings.Join(ci.Rails, ", "))
 			row("unlocked", fmt.Sprint(ci.Unlocked))
+			if ci.Rejected != "" {
+				row("REJECTED", ci.Rejected)
+			}
 			return tw.Flush()
 		},
 	}

@@ -20,6 +20,7 @@ type daemonOptions struct {
 	bootstrap []string
 	offline   bool
 	logLevel  string
+	lnd       repo.Lightning
 }
 
 func newDaemonCmd(e *env) *cobra.Command {
@@ -41,6 +42,9 @@ func newDaemonCmd(e *env) *cobra.Command {
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "peer multiaddr with /p2p/ID to dial at start (repeatable)")
 	f.BoolVar(&o.offline, "offline", false, "run without any network")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.lnd.REST, "lnd-rest", "", "HOST:PORT of your LND node's REST API (default from the repo config)")
+	f.StringVar(&o.lnd.TLSCert, "lnd-cert", "", "LND's tls.cert")
+	f.StringVar(&o.lnd.Macaroon, "lnd-macaroon", "", "an LND macaroon allowing invoices, payments and info (admin.macaroon)")
 	return cmd
 }
 
@@ -48,6 +52,9 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	if o.lnd != (repo.Lightning{}) && (o.lnd.REST == "" || o.lnd.TLSCert == "" || o.lnd.Macaroon == "") {
+		return usageError{fmt.Errorf("--lnd-rest, --lnd-cert and --lnd-macaroon go together")}
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	dir, err := e.repoPath()
@@ -70,9 +77,14 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	lnd := r.Config.Lightning
+	if o.lnd != (repo.Lightning{}) {
+		lnd = &o.lnd
+	}
 	n, err := node.New(ctx, r, node.Options{Listen: o.listen, Bootstrap: o.bootstrap, Offline: o.offline, Logger: log,
-		// Crash tests only: see node.CrashAfterSale.
-		CrashPoint: os.Getenv("SHARDCAST_CRASH_POINT")})
+		Lightning: lnd,
+		// Tests only: see node.CrashAfterSale and node.CheatBadShare.
+		CrashPoint: os.Getenv("SHARDCAST_CRASH_POINT"), Cheat: os.Getenv("SHARDCAST_TEST_CHEAT")})
 	if err != nil {
 		return err
 	}

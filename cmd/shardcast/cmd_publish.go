@@ -19,8 +19,9 @@ import (
 
 type publishOptions struct {
 	model, price, currency, goal, deadline, rail, title, description, mediaType, suggested, early string
+	shortfall                                                                                     string
 	shards                                                                                        int
-	asJSON                                                                                        bool
+	asJSON, allOrNothing                                                                          bool
 }
 
 func newPublishCmd(e *env) *cobra.Command {
@@ -30,6 +31,9 @@ func newPublishCmd(e *env) *cobra.Command {
 		Short: "Publish a work as a campaign; prints the campaign ID",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.rail == "lightning" && !cmd.Flags().Changed("currency") {
+				o.currency = "BTC" // Lightning moves bitcoin
+			}
 			q, err := o.query(args[0])
 			if err != nil {
 				return err
@@ -82,6 +86,8 @@ func newPublishCmd(e *env) *cobra.Command {
 	f.StringVar(&o.mediaType, "media-type", "", "media type (default: from the file name)")
 	f.StringVar(&o.suggested, "suggested", "", "suggested donations, comma-separated (open)")
 	f.StringVar(&o.early, "early", "", "early-bird tier N:PRICE, the first N shares at PRICE (shards)")
+	f.BoolVar(&o.allOrNothing, "all-or-nothing", false, "shards on Lightning: every sale is a pledge, settled only if all shares are pledged by the deadline")
+	f.StringVar(&o.shortfall, "shortfall", "", "shards: at a deadline short of the goal, release the work free (release, the default) or keep it locked (locked)")
 	f.BoolVar(&o.asJSON, "json", false, "print the campaign as JSON (and no progress)")
 	return cmd
 }
@@ -151,7 +157,28 @@ func (o *publishOptions) query(file string) (url.Values, error) {
 		}
 		q.Set("deadline", t.UTC().Format(time.RFC3339))
 	}
+	switch o.rail {
+	case "test", "lightning":
+	default:
+		return nil, usageError{fmt.Errorf("--rail %q: want test or lightning", o.rail)}
+	}
 	q.Set("rails", o.rail)
+	if o.allOrNothing {
+		if campaign.Model(o.model) != campaign.ModelShards || o.rail != "lightning" {
+			return nil, usageError{fmt.Errorf("--all-or-nothing takes pledges for --model shards on --rail lightning")}
+		}
+		q.Set("all_or_nothing", "true")
+	}
+	switch campaign.Shortfall(o.shortfall) {
+	case "":
+	case campaign.ShortfallRelease, campaign.ShortfallLocked:
+		if campaign.Model(o.model) != campaign.ModelShards {
+			return nil, usageError{fmt.Errorf("--shortfall is for --model shards")}
+		}
+		q.Set("shortfall", o.shortfall)
+	default:
+		return nil, usageError{fmt.Errorf("--shortfall %q: want release or locked", o.shortfall)}
+	}
 	title := o.title
 	if title == "" {
 		title = filepath.Base(file)

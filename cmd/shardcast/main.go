@@ -101,6 +101,7 @@ func newRoot(e *env) *cobra.Command {
 		newWalletCmd(e),
 		newReleaseCmd(e),
 		newKeyCmd(e),
+		newVerifyProofCmd(e),
 		newDemoCmd(e),
 	)
 	return root

@@ -51,6 +51,16 @@ type Config struct {
 	API string `json:"api"`
 	// Bootstrap lists peers (multiaddrs with /p2p/) dialled at start.
 	Bootstrap []string `json:"bootstrap"`
+	// Lightning, when set, connects the node to its own LND node: it can
+	// then sell and buy on the lightning rail.
+	Lightning *Lightning `json:"lightning,omitempty"`
+}
+
+// Lightning says how to reach an LND node's REST API.
+type Lightning struct {
+	REST     string `json:"rest"`     // HOST:PORT of LND's REST listener
+	TLSCert  string `json:"tls_cert"` // LND's tls.cert
+	Macaroon string `json:"macaroon"` // a macaroon for invoices, payments and info
 }
 
 // Default addresses. They stay clear of Kubo's 4001, 5001 and 8080 so both
