@@ -24,6 +24,8 @@ type Market interface {
 	Donate(ctx context.Context, id cid.Cid, amount int64) (*market.Purchase, error)
 	Receipts(ctx context.Context, id cid.Cid) ([]market.PurchaseRecord, error)
 	Balance(ctx context.Context, currency string) (int64, error)
+	// BalanceRail names the rail whose wallet Balance reads for currency.
+	BalanceRail(currency string) string
 	SalesOverTime(ctx context.Context, id cid.Cid, bucket time.Duration) ([]market.Point, error)
 	// AddProof verifies a proof that a creator sold bad shares, and if it
 	// holds, rejects the creator's campaigns and tells the network. It
@@ -272,5 +274,6 @@ func (s *Server) handleWallet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rail": "test", "test_money": true, "currency": cur, "balance": bal})
+	rail := s.m.BalanceRail(cur)
+	writeJSON(w, http.StatusOK, map[string]any{"rail": rail, "test_money": rail == pay.TestRailName, "currency": cur, "balance": bal})
 }

@@ -218,6 +218,14 @@ func (n *Node) Receipts(ctx context.Context, id cid.Cid) ([]market.PurchaseRecor
 	return n.ledger.Purchases(ctx, id)
 }
 
+// BalanceRail names the rail whose wallet Balance reads for currency.
+func (n *Node) BalanceRail(currency string) string {
+	if currency == lightning.Currency && n.lnRail != nil {
+		return lightning.Name
+	}
+	return pay.TestRailName
+}
+
 // Balance returns the node's balance in currency: its LND node's channel
 // balance in msat for BTC when one is configured, test money otherwise.
 func (n *Node) Balance(ctx context.Context, currency string) (int64, error) {

@@ -142,7 +142,7 @@ func newWalletCmd(e *env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "wallet",
-		Short: "Show this node's balance of test money",
+		Short: "Show this node's balance: test money, or with --currency BTC its LND node's channels",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.client()
@@ -151,6 +151,7 @@ func newWalletCmd(e *env) *cobra.Command {
 			}
 			cur := strings.ToUpper(currency)
 			var out struct {
+				Rail     string `json:"rail"`
 				Currency string `json:"currency"`
 				Balance  int64  `json:"balance"`
 			}
@@ -158,10 +159,14 @@ func newWalletCmd(e *env) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return e.printJSON(map[string]any{"rail": "test", "test_money": true, "currency": out.Currency, "balance": out.Balance})
+				return e.printJSON(map[string]any{"rail": out.Rail, "test_money": out.Rail == "test", "currency": out.Currency, "balance": out.Balance})
 			}
 			fmt.Fprintf(e.stdout, "%s %s\n", campaign.FormatAmount(out.Balance, out.Currency), out.Currency)
-			fmt.Fprintln(e.stderr, "test money (the test rail)")
+			if out.Rail == "lightning" {
+				fmt.Fprintln(e.stderr, "in your LND node's channels (the lightning rail)")
+			} else {
+				fmt.Fprintln(e.stderr, "test money (the test rail)")
+			}
 			return nil
 		},
 	}
