@@ -75,9 +75,9 @@ type lnMarket struct {
 }
 
 // newLnMarket starts a creator selling one Lightning campaign and a buyer.
-func newLnMarket(t *testing.T, n int, aon bool, deadline time.Time, hook func(*Offer, []byte)) *lnMarket {
+func newLnMarket(t testing.TB, n int, aon bool, deadline time.Time, hook func(*Offer, []byte)) *lnMarket {
 	t.Helper()
-	lm := &lnMarket{net: regtest.Shared(t), got: make(chan *Purchase, 16), caught: make(chan *Proof, 4)}
+	lm := &lnMarket{net: regtest.Shared(t), got: make(chan *Purchase, 64), caught: make(chan *Proof, 4)}
 	lm.bob, lm.alice = lnRail(t, lm.net.Bob), lnRail(t, lm.net.Alice)
 	dir := t.TempDir()
 	c := &creator{key: testKey(t, "ln creator"), manifests: make(map[cid.Cid]*campaign.Manifest)}
@@ -97,13 +97,22 @@ func newLnMarket(t *testing.T, n int, aon bool, deadline time.Time, hook func(*O
 	bh := newHost(t, testKey(t, "ln buyer"))
 	lm.bLedger = openLedger(t, filepath.Join(dir, "buyer.db"))
 	lm.buyer, err = NewClient(bh, lm.bLedger, testIdentity(t, "ln buyer"), []pay.Rail{lm.alice},
-		&ClientOptions{Delivered: func(p *Purchase) { lm.got <- p }, Caught: func(p *Proof) { lm.caught <- p }})
+		&ClientOptions{Delivered: func(p *Purchase) { trySend(lm.got, p) }, Caught: func(p *Proof) { trySend(lm.caught, p) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lm.buyer.Close() })
 	connect(t, bh, c.h)
 	return lm
+}
+
+// trySend sends without blocking, as the client's hooks must not block;
+// the tests read far fewer than the buffers hold.
+func trySend[T any](c chan T, v T) {
+	select {
+	case c <- v:
+	default:
+	}
 }
 
 func (lm *lnMarket) order(k int) Order {
@@ -262,4 +271,45 @@ func testEventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// BenchmarkLightningSale compares, in one run, a complete locked sale of
+// one share through the market (quote, sealed offer, hold invoice, pay,
+// settle with the key, receipt) with its anchor, a bare sale on the same
+// rails (invoice, pay, wait until settled), and reports the ratio.
+//
+//	go test -run '^$' -bench LightningSale -benchtime 100x ./market
+func BenchmarkLightningSale(b *testing.B) {
+	lm := newLnMarketB(b)
+	ctx := context.Background()
+	settled := func(st pay.Status) bool { return st == pay.Settled }
+	var market, bare time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := lm.buyer.Buy(ctx, lm.order(1)); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		inv, err := lm.bob.CreateInvoice(ctx, pay.InvoiceRequest{Amount: pay.Amount{Minor: lnTestPrice, Currency: lightning.Currency}, Memo: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := lm.alice.Pay(ctx, inv.Request); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := lm.bob.Wait(ctx, inv.ID, settled); err != nil {
+			b.Fatal(err)
+		}
+		market, bare = market+t1.Sub(t0), bare+time.Since(t1)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(market.Milliseconds())/n, "market-ms/sale")
+	b.ReportMetric(float64(bare.Milliseconds())/n, "bare-ms/sale")
+	b.ReportMetric(float64(market)/float64(bare), "market/bare")
+}
+
+// newLnMarketB is newLnMarket for a benchmark: a campaign with a share
+// for every iteration.
+func newLnMarketB(b *testing.B) *lnMarket {
+	return newLnMarket(b, 10_000, false, time.Now().Add(time.Hour), nil)
 }
