@@ -188,6 +188,16 @@ func TestLightningPledgesGoalMet(t *testing.T) {
 func TestLightningPledgesShort(t *testing.T) {
 	net, creator, buyer := lnNodes(t)
 	film, _ := randomFile(t, 62, 1<<20+6)
+	// Hold invoices expire by block height: a deadline they cannot outlive
+	// is refused, and nothing is published.
+	r := creator.Run("publish", film, "--model", "shards", "--rail", "lightning", "--price", "0.00001",
+		"--shards", "3", "--deadline", "720h", "--all-or-nothing")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "too far") || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+		t.Fatalf("an all-or-nothing deadline 30 days away: exit %d, want 1 and one line saying it is too far\n%s", r.Code, r.Stderr)
+	}
+	if out := creator.MustRun("campaigns", "--json"); out != "[]" {
+		t.Fatalf("a refused campaign was published: %s", out)
+	}
 	id := creator.MustRun("publish", film, "--model", "shards", "--rail", "lightning", "--price", "0.00001",
 		"--shards", "3", "--deadline", "30s", "--all-or-nothing", "--shortfall", "locked")
 	waitCampaign(t, buyer, id)
