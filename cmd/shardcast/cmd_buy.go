@@ -17,7 +17,7 @@ func newBuyCmd(e *env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "buy CAMPAIGN",
-		Short: "Buy access (pay) or shares (shards); returns once the delivery is verified",
+		Short: "Buy access (pay) or shares (shards); returns once the delivery is verified, or the pledge is held (all or nothing)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if k < 0 {
