@@ -175,6 +175,30 @@ func (l *Ledger) unfinished(ctx context.Context) ([]cid.Cid, error) {
 	return out, rows.Err()
 }
 
+// pledgedCampaigns returns the campaigns with held pledges and no
+// outcome yet.
+func (l *Ledger) pledgedCampaigns(ctx context.Context) ([]cid.Cid, error) {
+	rows, err := l.r.QueryContext(ctx, `SELECT DISTINCT campaign FROM pledges
+		WHERE campaign NOT IN (SELECT campaign FROM outcomes)`)
+	if err != nil {
+		return nil, fmt.Errorf("market: listing pledged campaigns: %w", err)
+	}
+	defer rows.Close()
+	var out []cid.Cid
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("market: listing pledged campaigns: %w", err)
+		}
+		c, err := cid.Cast(b)
+		if err != nil {
+			return nil, fmt.Errorf("market: listing pledged campaigns: corrupt campaign: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // setHeld records the state of one of this node's pledges as buyer.
 func (l *Ledger) setHeld(ctx context.Context, id OfferID, status int, now time.Time) error {
 	err := l.write(ctx, func(tx *wtx) error {

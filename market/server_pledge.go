@@ -236,6 +236,17 @@ func (s *Server) outcomeLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.opts.SweepInterval)
 	defer t.Stop()
+	// A node stopped between recording the last pledge of a campaign and
+	// recording its outcome settles at start, not at the deadline.
+	if ids, err := s.ledger.pledgedCampaigns(s.ctx); err == nil {
+		for _, id := range ids {
+			if m, err := s.src.Campaign(id); err == nil && m.AllOrNothing {
+				s.checkGoal(s.ctx, id, m)
+			}
+		}
+	} else if s.ctx.Err() == nil {
+		s.log.Error("market: listing pledged campaigns", "err", err)
+	}
 	for {
 		ids, err := s.ledger.unfinished(s.ctx)
 		if err != nil && s.ctx.Err() == nil {
