@@ -297,15 +297,24 @@ func (c *Client) collect(ctx context.Context, o Order, creator peer.ID, rail pay
 		}
 		// The stream broke or the creator is busy or failing: it has the
 		// proof or will get it again. Wait and retry.
-		t := time.NewTimer(pause/2 + rand.N(pause/2+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("market: offer %v is paid; delivery not received (%v): %w", offer.ID, err, ctx.Err())
-		case <-t.C:
+		if pause, err = c.backoff(ctx, pause, err); err != nil {
+			return nil, fmt.Errorf("market: offer %v is paid; delivery not received (%w)", offer.ID, err)
 		}
-		pause = min(2*pause, c.opts.RetryMax)
 	}
+}
+
+// backoff waits about pause before the next attempt, and returns the
+// pause after it (doubled, up to RetryMax), or, if ctx ends first, an
+// error with the last attempt's.
+func (c *Client) backoff(ctx context.Context, pause time.Duration, last error) (time.Duration, error) {
+	t := time.NewTimer(pause/2 + rand.N(pause/2+1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return pause, fmt.Errorf("%v: %w", last, ctx.Err())
+	case <-t.C:
+	}
+	return min(2*pause, c.opts.RetryMax), nil
 }
 
 // refund redeems the creator's voucher for an expired offer that was

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	cid "github.com/ipfs/go-cid"
@@ -146,14 +145,9 @@ func (c *Client) prod(ctx context.Context, o Order, creator peer.ID, rail pay.Ra
 		if errors.Is(err, ErrBadOffer) {
 			return nil, fmt.Errorf("market: offer %v: %w", offer.ID, err)
 		}
-		t := time.NewTimer(pause/2 + rand.N(pause/2+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("market: offer %v: creator not reached (%v): %w", offer.ID, err, ctx.Err())
-		case <-t.C:
+		if pause, err = c.backoff(ctx, pause, err); err != nil {
+			return nil, fmt.Errorf("market: offer %v: creator not reached (%w)", offer.ID, err)
 		}
-		pause = min(2*pause, c.opts.RetryMax)
 	}
 }
 

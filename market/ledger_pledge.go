@@ -159,16 +159,25 @@ func (l *Ledger) unfinished(ctx context.Context) ([]cid.Cid, error) {
 	if err != nil {
 		return nil, fmt.Errorf("market: listing unfinished outcomes: %w", err)
 	}
+	out, err := scanCIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("market: listing unfinished outcomes: %w", err)
+	}
+	return out, nil
+}
+
+// scanCIDs reads rows of one binary CID each, and closes them.
+func scanCIDs(rows *sql.Rows) ([]cid.Cid, error) {
 	defer rows.Close()
 	var out []cid.Cid
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("market: listing unfinished outcomes: %w", err)
+			return nil, err
 		}
 		c, err := cid.Cast(b)
 		if err != nil {
-			return nil, fmt.Errorf("market: listing unfinished outcomes: corrupt campaign: %w", err)
+			return nil, fmt.Errorf("corrupt campaign ID: %w", err)
 		}
 		out = append(out, c)
 	}
@@ -183,20 +192,11 @@ func (l *Ledger) pledgedCampaigns(ctx context.Context) ([]cid.Cid, error) {
 	if err != nil {
 		return nil, fmt.Errorf("market: listing pledged campaigns: %w", err)
 	}
-	defer rows.Close()
-	var out []cid.Cid
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("market: listing pledged campaigns: %w", err)
-		}
-		c, err := cid.Cast(b)
-		if err != nil {
-			return nil, fmt.Errorf("market: listing pledged campaigns: corrupt campaign: %w", err)
-		}
-		out = append(out, c)
+	out, err := scanCIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("market: listing pledged campaigns: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // setHeld records the state of one of this node's pledges as buyer.
