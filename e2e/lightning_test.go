@@ -162,6 +162,11 @@ func TestLightningPledgesGoalMet(t *testing.T) {
 	if st := lnStatusOf(t, buyer, id); st.Unlocked {
 		t.Fatal("unlocked after one of two pledges")
 	}
+	// The buyer's daemon dies holding the pledge; after a restart it
+	// follows the payment again.
+	buyer.Kill()
+	buyer.Start(lndFlags(net.Alice)...)
+	buyer.MustRun("connect", creator.Addr())
 
 	if r := buyer.Run("buy", id); r.Code != 0 {
 		t.Fatalf("second pledge: exit %d\n%s", r.Code, r.Stderr)
@@ -180,6 +185,12 @@ func TestLightningPledgesGoalMet(t *testing.T) {
 	if st := lnStatusOf(t, creator, id); st.Sold != 2 || st.Pledged != 0 || st.Raised != 2*lnPrice {
 		t.Fatalf("creator after the goal: sold %d pledged %d raised %d", st.Sold, st.Pledged, st.Raised)
 	}
+	testnet.Eventually(t, 60*time.Second, "both of the buyer's pledges complete, the first across its restart", func() error {
+		if out := buyer.MustRun("receipts", id); strings.Count(out, "complete") != 2 {
+			return fmt.Errorf("receipts:\n%s", out)
+		}
+		return nil
+	})
 }
 
 // All or nothing, goal missed: at the deadline the pledge is canceled,

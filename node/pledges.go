@@ -181,6 +181,9 @@ func (n *Node) resumeLocked() {
 		}
 		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
 		defer cancel()
+		if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
+			n.log.Warn("resuming a pledge: the creator is not reachable yet", "campaign", o.Campaign, "err", err)
+		}
 		c, err := n.commitmentsOf(ctx, e)
 		if err != nil {
 			return market.Order{}, err
