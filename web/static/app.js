@@ -243,8 +243,13 @@
           buy.disabled = true;
           try {
             const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/buy", { shares: k });
-            say("Paid " + money(r.amount, r.currency) + " in TEST MONEY" +
-              (r.indices && r.indices.length ? " — share " + r.indices.map((i) => "#" + i).join(", ") : ""));
+            const what = (r.indices && r.indices.length ? " — share " + r.indices.map((i) => "#" + i).join(", ") : "");
+            if (r.pledged) {
+              say("Pledged " + money(r.amount, r.currency) + " over Lightning" + what + ". The payment is held until " +
+                r.until + ": taken only if every share is pledged by then, returned otherwise.");
+            } else {
+              say("Paid " + money(r.amount, r.currency) + (r.rail === "test" ? " in TEST MONEY" : " over Lightning") + what);
+            }
             refresh(); refreshWallet();
           } catch (e) { say("Buying: " + e.message, true); }
           finally { buy.disabled = false; }
@@ -253,8 +258,11 @@
           el("div", { class: "inline" },
             c.model === "shards" ? el("label", { for: "shares" }, "Shares", shares) : null,
             buy),
-          el("p", { class: "hint" }, "Paid on the test rail with ", el("span", { class: "test-money" }, "TEST MONEY"),
-            "; no real money moves."));
+          (c.rails || []).includes("lightning")
+            ? el("p", { class: "hint" }, "Paid over Lightning from this node's LND node: real bitcoin." +
+              (c.all_or_nothing ? " All or nothing: your payment is held until the deadline and taken only if every share is pledged." : ""))
+            : el("p", { class: "hint" }, "Paid on the test rail with ", el("span", { class: "test-money" }, "TEST MONEY"),
+              "; no real money moves."));
       }
       if (c.model === "open" || c.model === "shards" || c.model === "pay") {
         const amount = el("input", { id: "donate-amount", type: "text", inputmode: "decimal", autocomplete: "off",
@@ -266,7 +274,7 @@
           donate.disabled = true;
           try {
             const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/donate", { amount: minor });
-            say("Donated " + money(r.amount, r.currency) + " in TEST MONEY");
+            say("Donated " + money(r.amount, r.currency) + (r.rail === "test" ? " in TEST MONEY" : " over Lightning"));
             refresh(); refreshWallet();
           } catch (e) { say("Donating: " + e.message, true); }
           finally { donate.disabled = false; }
