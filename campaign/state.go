@@ -29,7 +29,10 @@ type State struct {
 	Raised   int64   // minor units of the manifest's currency
 	Released bool    // shards: unsold shares have been published
 	Unlocked bool    // shards: all N shares are public
-	Time     time.Time
+	// Pledged counts the shares of an all-or-nothing campaign pledged and
+	// held, not sold yet. Encoded only when not zero.
+	Pledged int64
+	Time    time.Time
 	Sig      []byte
 }
 
@@ -41,6 +44,7 @@ const (
 	sRaised   = "raised"
 	sReleased = "released"
 	sUnlocked = "unlocked"
+	sPledged  = "pledged"
 	sTime     = "time"
 	sSig      = "sig"
 )
@@ -101,6 +105,7 @@ func DecodeState(data []byte, id cid.Cid, m *Manifest) (*State, error) {
 		Raised:   f.integer(sRaised, true),
 		Released: f.boolean(sReleased, true),
 		Unlocked: f.boolean(sUnlocked, true),
+		Pledged:  f.integer(sPledged, false),
 		Time:     unixTime(f.integer(sTime, true)),
 		Sig:      f.bytes(sSig, true),
 	}
@@ -156,8 +161,8 @@ func (s *State) check() error {
 		return badState("campaign: missing")
 	case s.Seq > math.MaxInt64:
 		return badState("seq %d exceeds 2^63-1", s.Seq)
-	case s.Sold < 0 || s.Raised < 0:
-		return badState("sold %d and raised %d must not be negative", s.Sold, s.Raised)
+	case s.Sold < 0 || s.Raised < 0 || s.Pledged < 0:
+		return badState("sold %d, raised %d and pledged %d must not be negative", s.Sold, s.Raised, s.Pledged)
 	}
 	if err := checkTime(sTime, s.Time.Unix(), s.Time.IsZero()); err != nil {
 		return badState("%v", err)
@@ -168,13 +173,16 @@ func (s *State) check() error {
 // fits checks the record against its campaign's model.
 func (s *State) fits(m *Manifest) error {
 	if m.Model != ModelShards {
-		if s.Released || s.Unlocked {
-			return badState("released and unlocked apply only to model shards, not %s", m.Model)
+		if s.Released || s.Unlocked || s.Pledged != 0 {
+			return badState("released, unlocked and pledged apply only to model shards, not %s", m.Model)
 		}
 		return nil
 	}
 	if s.Sold > int64(m.Shards) {
 		return badState("sold %d of %d shares", s.Sold, m.Shards)
+	}
+	if s.Pledged > int64(m.Shards)-s.Sold {
+		return badState("sold %d and pledged %d of %d shares", s.Sold, s.Pledged, m.Shards)
 	}
 	if s.Unlocked && !s.Released && s.Sold != int64(m.Shards) {
 		return badState("unlocked with %d of %d shares sold and none released", s.Sold, m.Shards)
@@ -191,6 +199,9 @@ func (s *State) encode(withSig bool) ([]byte, error) {
 		{sReleased, qp.Bool(s.Released)},
 		{sUnlocked, qp.Bool(s.Unlocked)},
 		{sTime, qp.Int(s.Time.Unix())},
+	}
+	if s.Pledged != 0 {
+		e = append(e, entry{sPledged, qp.Int(s.Pledged)})
 	}
 	if withSig {
 		e = append(e, entry{sSig, qp.Bytes(s.Sig)})

@@ -36,6 +36,28 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 }
 
+// A state with pledges round-trips; one that spells out "pledged": 0 is
+// not canonical, since the field is left out when zero.
+func TestStatePledged(t *testing.T) {
+	m, _, id := signed(t, ModelShards)
+	s := testState(id)
+	s.Pledged = 7
+	data := signedState(t, s)
+	got, err := DecodeState(data, id, m)
+	if err != nil || got.Pledged != 7 {
+		t.Fatalf("DecodeState: pledged %v, err %v; want 7", got, err)
+	}
+	s.Pledged = 0
+	plain := signedState(t, s)
+	if bytes.Contains(plain, []byte(sPledged)) {
+		t.Fatal("a state without pledges encodes the pledged field")
+	}
+	s.Pledged = -1
+	if err := s.Sign(testKey(t, "creator")); !errors.Is(err, ErrBadState) {
+		t.Fatalf("signing a negative pledge count: got %v, want ErrBadState", err)
+	}
+}
+
 func TestStateRules(t *testing.T) {
 	shards, _, shardsID := signed(t, ModelShards)
 	pay, _, payID := signed(t, ModelPay)
@@ -54,6 +76,9 @@ func TestStateRules(t *testing.T) {
 		{"unlocked too early", false, func(s *State) { s.Unlocked = true }, "unlocked with 120"},
 		{"released in model pay", true, func(s *State) { s.Released = true }, "only to model shards"},
 		{"unlocked in model pay", true, func(s *State) { s.Unlocked = true }, "only to model shards"},
+		{"pledged", false, func(s *State) { s.Pledged = 320 }, ""},
+		{"pledged beyond N", false, func(s *State) { s.Pledged = 321 }, "pledged 321 of 440"},
+		{"pledged in model pay", true, func(s *State) { s.Pledged = 1 }, "only to model shards"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

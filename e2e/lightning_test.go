@@ -162,6 +162,12 @@ func TestLightningPledgesGoalMet(t *testing.T) {
 	if st := lnStatusOf(t, buyer, id); st.Unlocked {
 		t.Fatal("unlocked after one of two pledges")
 	}
+	testnet.Eventually(t, 60*time.Second, "the buyer sees the pledge in the creator's signed state", func() error {
+		if st := lnStatusOf(t, buyer, id); st.Pledged != 1 || st.Sold != 0 {
+			return fmt.Errorf("buyer's status: pledged %d sold %d", st.Pledged, st.Sold)
+		}
+		return nil
+	})
 	// The buyer's daemon dies holding the pledge; after a restart it
 	// follows the payment again.
 	buyer.Kill()

@@ -66,8 +66,8 @@ type CampaignInfo struct {
 	Mine        bool     `json:"mine"`
 	Rails       []string `json:"rails"`
 	// AllOrNothing campaigns take pledges (Lightning hold invoices);
-	// Pledged counts the shares pledged and held, known to the creator's
-	// node only.
+	// Pledged counts the shares pledged and held: from the creator's
+	// ledger on its node, from its signed state elsewhere.
 	AllOrNothing bool   `json:"all_or_nothing,omitempty"`
 	Shortfall    string `json:"shortfall,omitempty"`
 	Pledged      int64  `json:"pledged"`
@@ -105,7 +105,7 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 		if m.Model == campaign.ModelOpen {
 			ci.Donated = e.State.Raised
 		} else {
-			ci.Sold, ci.Raised = e.State.Sold, e.State.Raised
+			ci.Sold, ci.Raised, ci.Pledged = e.State.Sold, e.State.Raised, e.State.Pledged
 		}
 	}
 	if ci.Mine && s.Stats != nil {

@@ -60,6 +60,10 @@ type ServerOptions struct {
 	// there (in the background: it must not block), and its crash tests
 	// stop the process there.
 	AfterCommit func(campaign cid.Cid, id OfferID)
+	// AfterPledge, if set, runs once a pledge is recorded, and once the
+	// pledges of a campaign ended; the node announces its figures from
+	// there. It must not block.
+	AfterPledge func(campaign cid.Cid)
 	// SealHook, if set, sees the encoded shares of every locked offer
 	// before they are sealed, and may change them. It exists for tests
 	// that play a cheating creator; a real node never sets it.

@@ -57,7 +57,9 @@ func (n *Node) startMarket() error {
 		}
 		rails = append(rails, n.lnRail)
 	}
-	opts := &market.ServerOptions{Logger: n.log, SealHook: n.sealHook(), AfterCommit: func(c cid.Cid, _ market.OfferID) {
+	opts := &market.ServerOptions{Logger: n.log, SealHook: n.sealHook(), AfterPledge: func(c cid.Cid) {
+		go n.publishState(n.ctx, c)
+	}, AfterCommit: func(c cid.Cid, _ market.OfferID) {
 		if n.crashPoint == CrashAfterSale {
 			// Test only: die as a power cut would, with the sale on disk
 			// and the delivery not yet sent.
@@ -260,6 +262,9 @@ func (n *Node) publishState(ctx context.Context, id cid.Cid) {
 	s := &campaign.State{Campaign: id, Seq: uint64(time.Now().UnixNano()), Sold: int64(st.Sold), Raised: st.Raised, Time: time.Now()}
 	if e.Manifest.Model == campaign.ModelOpen {
 		s.Sold, s.Raised = int64(st.Donations), st.Donated
+	}
+	if e.Manifest.Model == campaign.ModelShards {
+		s.Pledged = int64(st.Pledged)
 	}
 	if err := s.Sign(n.repo.Key); err != nil {
 		n.log.Warn("signing campaign state", "campaign", id, "err", err)
