@@ -61,11 +61,14 @@
 //	raised    int   minor units of the manifest's currency
 //	released  bool  shards: unsold shares were published
 //	unlocked  bool  shards: all N shares are public
+//	pledged   int   shards, optional: shares pledged and held in an
+//	                all-or-nothing campaign; absent when 0
 //	time      int   Unix seconds
 //	sig       bytes Ed25519 signature by the manifest's creator over
 //	                "shardcast-state-v1:" and the encoding without "sig"
 //
-// All fields are always present. Newer orders records of one campaign by seq.
+// All fields but pledged are always present; sold + pledged ≤ N. Newer
+// orders records of one campaign by seq.
 //
 // # Use
 //

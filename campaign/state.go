@@ -33,7 +33,7 @@ type State struct {
 	// held, not sold yet. Encoded only when not zero.
 	Pledged int64
 	Time    time.Time
-	Sig      []byte
+	Sig     []byte
 }
 
 // Wire names of the state fields.
