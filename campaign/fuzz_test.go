@@ -31,6 +31,9 @@ func FuzzDecodeManifest(f *testing.F) {
 func FuzzDecodeState(f *testing.F) {
 	m, _, id := signed(f, ModelShards)
 	f.Add(signedState(f, testState(id)))
+	pledged := testState(id)
+	pledged.Pledged = 3
+	f.Add(signedState(f, pledged))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := DecodeState(data, id, m)
 		if err != nil {
