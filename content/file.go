@@ -53,7 +53,9 @@ func (n *node) size() int64 {
 // are asked for the next. ctx bounds every fetch the File makes, including
 // those of ReadAt, which has no context of its own.
 func Open(ctx context.Context, bg blockservice.BlockGetter, root cid.Cid) (*File, error) {
+	ProfLog("root start")
 	b, err := bg.GetBlock(ctx, root)
+	ProfLog("root end")
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", root, err)
 	}
@@ -122,7 +124,9 @@ func (f *File) fetch(ctx context.Context, c cid.Cid, want int64) (*node, error) 
 	if ok {
 		return n, nil
 	}
+	ProfLog("fetch start %s want %d", c, want)
 	b, err := f.bg.GetBlock(ctx, c)
+	ProfLog("fetch end %s want %d err %v", c, want, err)
 	if err != nil {
 		return nil, fmt.Errorf("fetching block %s of %s: %w", c, f.root, err)
 	}

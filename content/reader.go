@@ -340,7 +340,9 @@ func (s *SeqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	want := min(int64(len(p)), s.f.size-off)
+	ProfLog("seqreadat start off %d len %d", off, len(p))
 	n, err := io.ReadFull(s.r, p[:want])
+	ProfLog("seqreadat end off %d n %d err %v", off, n, err)
 	if err != nil {
 		s.r.Close()
 		s.r = nil

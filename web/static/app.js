@@ -59,8 +59,16 @@
     return data;
   }
 
-  const decimals = { JPY: 0, KRW: 0, SAT: 0, SATS: 0, MSAT: 0 };
+  // Decimal places between a currency's unit and the minor unit amounts
+  // are counted in, as campaign.Exponent has them: bitcoin is counted in
+  // millisatoshi, the unit of Lightning.
+  const decimals = {
+    BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, VND: 0, VUV: 0,
+    XAF: 0, XOF: 0, XPF: 0, BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3, BTC: 11, SAT: 3, MSAT: 0,
+  };
   function places(cur) { return cur && cur.toUpperCase() in decimals ? decimals[cur.toUpperCase()] : 2; }
+  // Bitcoin amounts drop trailing zeros, as campaign.FormatAmount does.
+  function trimmed(cur) { return cur === "BTC" || cur === "SAT"; }
 
   function money(minor, cur) {
     const p = places(cur);
@@ -72,6 +80,7 @@
       s = s.padStart(p + 1, "0");
       frac = "." + s.slice(-p);
       s = s.slice(0, -p);
+      if (trimmed(cur)) frac = frac.replace(/\.?0+$/, "");
     }
     return (neg ? "-" : "") + s.replace(/\B(?=(\d{3})+$)/g, ",") + frac + (cur ? " " + cur : "");
   }
@@ -426,6 +435,13 @@
     const deadline = el("input", { id: "pub-deadline", type: "datetime-local" });
     const earlyN = el("input", { id: "pub-early-count", type: "number", min: 0, step: 1, placeholder: "0" });
     const earlyP = el("input", { id: "pub-early-price", type: "text", inputmode: "decimal", placeholder: "0.50" });
+    const rail = el("select", { id: "pub-rail" },
+      el("option", { value: "test" }, "Test rail (TEST MONEY)"),
+      el("option", { value: "lightning" }, "Lightning (your LND node)"));
+    const aon = el("input", { id: "pub-aon", type: "checkbox" });
+    const shortfall = el("select", { id: "pub-shortfall" },
+      el("option", { value: "release" }, "release the work free"),
+      el("option", { value: "locked" }, "keep it locked"));
     const submit = el("button", { id: "pub-submit", type: "submit" }, "Publish");
     const priceL = el("label", { for: "pub-price" }, "Price per copy or share", price);
     const shardsL = el("label", { for: "pub-shards" }, "Shares", el("small", {}, "or set a goal and it is goal ÷ price"), shards);
@@ -433,25 +449,38 @@
     const early = el("fieldset", {}, el("legend", {}, "Early-buyer price (optional)"),
       el("div", { class: "two" }, el("label", { for: "pub-early-count" }, "First N shares", earlyN),
         el("label", { for: "pub-early-price" }, "at price", earlyP)));
+    const aonL = el("label", { for: "pub-aon", class: "inline" }, aon,
+      " All or nothing: sales are pledges, taken only if every share is pledged by the deadline");
+    const shortfallL = el("label", { for: "pub-shortfall" }, "At a deadline short of the goal", shortfall);
+    const railHint = el("p", { class: "hint" });
     function sync() {
-      const m = model.value;
+      const m = model.value, ln = rail.value === "lightning";
       priceL.hidden = m === "open";
       shardsL.hidden = m !== "shards";
       early.hidden = m !== "shards";
       suggL.hidden = m !== "open";
+      aonL.hidden = m !== "shards" || !ln;
+      shortfallL.hidden = m !== "shards";
+      if (ln) {
+        if (currency.value.trim().toUpperCase() !== "BTC") { currency.value = "BTC"; price.value = "0.00001"; }
+        set(railHint, "Buyers pay in bitcoin over Lightning, to your LND node (amounts in BTC).");
+      } else {
+        set(railHint, "Buyers pay on the test rail: ", el("span", { class: "test-money" }, "TEST MONEY"), ".");
+      }
     }
     model.addEventListener("change", sync);
+    rail.addEventListener("change", sync);
     sync();
     f.append(
       el("label", { for: "pub-file" }, "File", file),
       el("label", { for: "pub-model" }, "Model", model),
+      el("label", { for: "pub-rail" }, "Payments", rail),
       el("label", { for: "pub-title" }, "Title", titleIn),
       el("label", { for: "pub-description" }, "Description", descIn),
       el("div", { class: "two" }, el("label", { for: "pub-currency" }, "Currency", currency), priceL, shardsL,
         el("label", { for: "pub-goal" }, "Goal", goal), suggL,
         el("label", { for: "pub-deadline" }, "Deadline", el("small", {}, "shards: unsold shares are released then"), deadline)),
-      early,
-      el("p", { class: "hint" }, "Buyers pay on the test rail: ", el("span", { class: "test-money" }, "TEST MONEY"), "."),
+      early, aonL, shortfallL, railHint,
       el("div", {}, submit));
     f.addEventListener("submit", async (ev) => {
       ev.preventDefault();
@@ -459,7 +488,9 @@
       if (!fl) { say("Choose a file to publish.", true); file.focus(); return; }
       const m = model.value, cur = currency.value.trim().toUpperCase() || "USD";
       const q = new URLSearchParams({ model: m, title: titleIn.value.trim() || fl.name,
-        media_type: fl.type || "application/octet-stream", currency: cur, rails: "test" });
+        media_type: fl.type || "application/octet-stream", currency: cur, rails: rail.value });
+      if (m === "shards") q.set("shortfall", shortfall.value);
+      if (m === "shards" && rail.value === "lightning" && aon.checked) q.set("all_or_nothing", "true");
       if (descIn.value.trim()) q.set("description", descIn.value.trim());
       const need = (input, name, label) => {
         if (!input.value.trim()) return true;
