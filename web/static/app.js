@@ -318,6 +318,8 @@
       const f = [];
       if (c.model !== "open") f.push(figure("Price now", money(c.price_now, c.currency)));
       if (c.model === "shards") f.push(figure("Shares sold", String(c.sold)), figure("In the pool", c.pooled + " / " + c.needed));
+      if (c.all_or_nothing) f.push(figure("Pledged", c.pledged + " / " + c.needed));
+      if (c.rejected) f.push(figure("Rejected", c.rejected));
       if (c.model === "pay") f.push(figure("Sold", String(c.sold)));
       if (c.goal > 0) f.push(figure("Goal", money(c.goal, c.currency)));
       if (c.mine || c.raised) f.push(figure("Raised", money(c.raised, c.currency)));
