@@ -28,8 +28,9 @@ type File struct {
 	top  *node
 	size int64
 
-	mu    sync.Mutex
-	inner map[cid.Cid]*node // decoded nodes that have links; few and small
+	mu      sync.Mutex
+	inner   map[cid.Cid]*node   // decoded nodes that have links; few and small
+	flights map[cid.Cid]*flight // fetches under way
 }
 
 // node is a decoded block of a file: bytes held in the block itself, then
@@ -53,9 +54,7 @@ func (n *node) size() int64 {
 // are asked for the next. ctx bounds every fetch the File makes, including
 // those of ReadAt, which has no context of its own.
 func Open(ctx context.Context, bg blockservice.BlockGetter, root cid.Cid) (*File, error) {
-	ProfLog("root start")
 	b, err := bg.GetBlock(ctx, root)
-	ProfLog("root end")
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", root, err)
 	}
@@ -63,7 +62,7 @@ func Open(ctx context.Context, bg blockservice.BlockGetter, root cid.Cid) (*File
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", root, err)
 	}
-	f := &File{ctx: ctx, bg: bg, root: root, top: n, size: fileSize, inner: map[cid.Cid]*node{}}
+	f := &File{ctx: ctx, bg: bg, root: root, top: n, size: fileSize, inner: map[cid.Cid]*node{}, flights: map[cid.Cid]*flight{}}
 	return f, nil
 }
 
@@ -117,32 +116,81 @@ func decode(b blocks.Block, root bool) (*node, int64, error) {
 }
 
 // fetch returns the decoded node c, which must cover want bytes.
+//
+// Concurrent fetches of one block share one GetBlock: a player's seek sets
+// off a prefetch and a read of the same block at once, and every copy
+// fetched twice takes bandwidth from the blocks the first byte waits for.
+// The shared fetch runs under f.ctx and is cancelled once every caller
+// waiting for it has gone.
 func (f *File) fetch(ctx context.Context, c cid.Cid, want int64) (*node, error) {
 	f.mu.Lock()
-	n, ok := f.inner[c]
-	f.mu.Unlock()
-	if ok {
+	if n, ok := f.inner[c]; ok {
+		f.mu.Unlock()
 		return n, nil
 	}
-	ProfLog("fetch start %s want %d", c, want)
-	b, err := f.bg.GetBlock(ctx, c)
-	ProfLog("fetch end %s want %d err %v", c, want, err)
-	if err != nil {
-		return nil, fmt.Errorf("fetching block %s of %s: %w", c, f.root, err)
+	fl, ok := f.flights[c]
+	if !ok {
+		fctx, cancel := context.WithCancel(f.ctx)
+		fl = &flight{done: make(chan struct{}), cancel: cancel}
+		f.flights[c] = fl
+		go f.fly(fctx, c, fl)
 	}
-	n, size, err := decode(b, false)
-	if err != nil {
-		return nil, err
+	fl.waiters++
+	f.mu.Unlock()
+
+	select {
+	case <-fl.done:
+	case <-ctx.Done():
+		f.mu.Lock()
+		fl.waiters--
+		if fl.waiters == 0 {
+			fl.cancel()
+			if f.flights[c] == fl {
+				delete(f.flights, c)
+			}
+		}
+		f.mu.Unlock()
+		return nil, fmt.Errorf("fetching block %s of %s: %w", c, f.root, ctx.Err())
 	}
-	if size != want {
+	f.mu.Lock()
+	fl.waiters--
+	f.mu.Unlock()
+	if fl.err != nil {
+		return nil, fl.err
+	}
+	if size := fl.n.size(); size != want {
 		return nil, fmt.Errorf("malformed file %s: block %s covers %d bytes, parent says %d", f.root, c, size, want)
 	}
-	if len(n.links) > 0 {
-		f.mu.Lock()
-		f.inner[c] = n
-		f.mu.Unlock()
+	return fl.n, nil
+}
+
+// flight is one GetBlock shared by the fetches of a block.
+type flight struct {
+	done    chan struct{} // closed when n or err is set
+	n       *node
+	err     error
+	waiters int // fetches waiting for it, under File.mu
+	cancel  context.CancelFunc
+}
+
+// fly fetches and decodes c for fl.
+func (f *File) fly(ctx context.Context, c cid.Cid, fl *flight) {
+	defer fl.cancel()
+	b, err := f.bg.GetBlock(ctx, c)
+	if err != nil {
+		fl.err = fmt.Errorf("fetching block %s of %s: %w", c, f.root, err)
+	} else {
+		fl.n, _, fl.err = decode(b, false)
 	}
-	return n, nil
+	f.mu.Lock()
+	if fl.err == nil && len(fl.n.links) > 0 {
+		f.inner[c] = fl.n
+	}
+	if f.flights[c] == fl {
+		delete(f.flights, c)
+	}
+	f.mu.Unlock()
+	close(fl.done)
 }
 
 // ReadAt reads len(p) bytes at off, fetching only the blocks that hold them

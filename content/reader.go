@@ -291,9 +291,10 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 // where the last one ended come from one Reader and its window of blocks in
 // flight; a read elsewhere moves the Reader there. Calls are serialised.
 //
-// The window starts at two blocks after every jump and grows by two
+// The window starts at one block after every jump and grows by two
 // blocks for every block read in order: the small reads that open an age
-// file (its header, its last chunk) and a seek fetch only what they need,
+// file (its header, its last chunk) and a seek fetch only the block they
+// need, so the first byte does not share the link with the block after it,
 // while playback soon has a full window in flight.
 type SeqReaderAt struct {
 	mu  sync.Mutex
@@ -329,20 +330,18 @@ func (s *SeqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		s.win.Store(min(256, 2+2*s.seq/max(1, LeafSize)))
 	case s.r == nil:
 		s.seq = 0
-		s.win.Store(2)
+		s.win.Store(1)
 		s.r = s.f.NewReader(s.ctx, off, -1)
 		s.r.win = &s.win
 	default:
 		s.seq = 0
-		s.win.Store(2)
+		s.win.Store(1)
 		if _, err := s.r.Seek(off, io.SeekStart); err != nil {
 			return 0, err
 		}
 	}
 	want := min(int64(len(p)), s.f.size-off)
-	ProfLog("seqreadat start off %d len %d", off, len(p))
 	n, err := io.ReadFull(s.r, p[:want])
-	ProfLog("seqreadat end off %d n %d err %v", off, n, err)
 	if err != nil {
 		s.r.Close()
 		s.r = nil

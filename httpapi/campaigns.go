@@ -15,7 +15,6 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
-	"github.com/shardcast/shardcast/content"
 	"github.com/shardcast/shardcast/seal"
 )
 
@@ -217,8 +216,6 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 // while this node cannot decrypt it. Plaintext is only ever produced from
 // chunks that authenticated: a damaged chunk ends the response early.
 func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
-	content.ProfLog("watch start %s", r.Header.Get("Range"))
-	defer content.ProfLog("watch end")
 	id, err := cid.Decode(r.PathValue("id"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("bad campaign ID %q: %w", r.PathValue("id"), err))
@@ -244,12 +241,11 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	content.ProfLog("opened")
 	h := w.Header()
 	h.Set("Content-Type", e.Manifest.MediaType)
 	h.Set("Etag", `"`+id.String()+`"`)
 	h.Set("Cache-Control", "private, no-store")
-	http.ServeContent(&profW{ResponseWriter: w}, r, "", noModTime, seal.NewReadSeeker(ra, size))
+	http.ServeContent(w, r, "", noModTime, seal.NewReadSeeker(ra, size))
 }
 
 func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
@@ -283,17 +279,4 @@ func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"campaign": e.ID.String(), "content": e.Manifest.Content.String(), "identity": id.String()})
-}
-
-type profW struct {
-	http.ResponseWriter
-	n int
-}
-
-func (p *profW) Write(b []byte) (int, error) {
-	if p.n == 0 {
-		content.ProfLog("first write %d", len(b))
-	}
-	p.n++
-	return p.ResponseWriter.Write(b)
 }
