@@ -34,19 +34,34 @@ func OpenReaderAt(src io.ReaderAt, size int64, identities ...age.Identity) (io.R
 	if size < 0 {
 		return nil, 0, fmt.Errorf("opening age file: negative size %d", size)
 	}
-	ra, n, err := age.DecryptReaderAt(src, size, identities...)
+	ps := &pinnedSrc{src: src}
+	ra, n, err := age.DecryptReaderAt(ps, size, identities...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("opening age file of %d bytes: %w", size, err)
 	}
-	return &readerAt{ra: ra, size: n, workers: runtime.GOMAXPROCS(0)}, n, nil
+	payOff := size - (n + max((n+ChunkSize-1)/ChunkSize, 1)*tagSize)
+	return &readerAt{ra: ra, src: ps, size: n, encSize: size, payOff: payOff, workers: runtime.GOMAXPROCS(0)}, n, nil
 }
 
 // readerAt splits large reads of age's ReaderAt across goroutines.
+//
+// age reads the ciphertext one chunk at a time, so the goroutines of one
+// split read would ask src for interleaved chunks; a src that fetches
+// ahead of sequential reads (a content.SeqReaderAt) would take every one as
+// a jump and drop what it has in flight. A split read therefore first reads
+// its whole ciphertext from src in one call, in order, and pins it in src
+// for age's chunk reads; age still authenticates every chunk it decrypts.
 type readerAt struct {
 	ra      io.ReaderAt // safe for concurrent use
-	size    int64
+	src     *pinnedSrc  // what ra reads from
+	size    int64       // of the plaintext
+	encSize int64       // of the age file
+	payOff  int64       // offset of the first payload chunk in the age file
 	workers int
 }
+
+// splitMax bounds the ciphertext a split read holds in memory at once.
+const splitMax = 64 * ChunkSize
 
 func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -63,10 +78,35 @@ func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
 		n, err := r.ra.ReadAt(p, off)
 		return n, endErr(n, len(p), err, atEnd)
 	}
+	n := 0
+	for n < len(p) {
+		// Cut at chunk boundaries so that no chunk is read twice.
+		pos := off + int64(n)
+		seg := min(int64(len(p)-n), splitMax-pos%ChunkSize)
+		m, err := r.readSplit(p[n:n+int(seg)], pos)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, atEnd
+}
+
+// readSplit reads p at off, which lie within the plaintext, in parallel
+// parts; the error is nil for a full read.
+func (r *readerAt) readSplit(p []byte, off int64) (int, error) {
+	firstChunk := off / ChunkSize
+	lastChunk := (off + int64(len(p)) - 1) / ChunkSize
+	cOff := r.payOff + firstChunk*encChunkSize
+	cEnd := min(r.payOff+(lastChunk+1)*encChunkSize, r.encSize)
+	buf := make([]byte, cEnd-cOff)
+	if m, err := r.src.src.ReadAt(buf, cOff); m == len(buf) && (err == nil || errors.Is(err, io.EOF)) {
+		unpin := r.src.pin(cOff, buf)
+		defer unpin()
+	} // else age reads each chunk from src, and meets the failure itself
 
 	// Give each goroutine an equal run of whole chunks.
-	firstChunk := off / ChunkSize
-	chunks := (off+int64(len(p))-1)/ChunkSize - firstChunk + 1
+	chunks := lastChunk - firstChunk + 1
 	per := (chunks + int64(r.workers) - 1) / int64(r.workers)
 	type part struct {
 		p   []byte
@@ -96,7 +136,52 @@ func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
 			return n, endErr(pt.n, len(pt.p), pt.err, nil)
 		}
 	}
-	return n, atEnd
+	return n, nil
+}
+
+// pinnedSrc reads from src, except that a read that lies within a pinned
+// buffer is answered from it. Buffers hold bytes read from src at their
+// offset, so the answer is the same either way.
+type pinnedSrc struct {
+	src  io.ReaderAt
+	mu   sync.Mutex
+	pins []pinned
+}
+
+type pinned struct {
+	off int64
+	buf []byte
+}
+
+// pin makes reads within buf, read from src at off, come from buf until
+// the returned function is called.
+func (s *pinnedSrc) pin(off int64, buf []byte) (unpin func()) {
+	s.mu.Lock()
+	s.pins = append(s.pins, pinned{off, buf})
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, pn := range s.pins {
+			if pn.off == off && len(pn.buf) == len(buf) && &pn.buf[0] == &buf[0] {
+				s.pins = append(s.pins[:i], s.pins[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+func (s *pinnedSrc) ReadAt(p []byte, off int64) (int, error) {
+	s.mu.Lock()
+	for _, pn := range s.pins {
+		if off >= pn.off && off+int64(len(p)) <= pn.off+int64(len(pn.buf)) {
+			n := copy(p, pn.buf[off-pn.off:])
+			s.mu.Unlock()
+			return n, nil
+		}
+	}
+	s.mu.Unlock()
+	return s.src.ReadAt(p, off)
 }
 
 // endErr turns the result of one ReadAt of want bytes into the error to
