@@ -71,7 +71,7 @@ func (l *link) GetBlocks(ctx context.Context, cs []cid.Cid) (<-chan blocks.Block
 }
 
 func (l *link) NotifyNewBlocks(context.Context, ...blocks.Block) error { return nil }
-func (l *link) Close() error                                        { return nil }
+func (l *link) Close() error                                           { return nil }
 
 func memStore() blockstore.Blockstore {
 	return blockstore.NewBlockstore(dssync.MutexWrap(datastore.NewMapDatastore()))
