@@ -1,6 +1,7 @@
 package content
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"runtime"
@@ -167,5 +168,49 @@ func TestFetchSizeMismatch(t *testing.T) {
 	close(g.release)
 	if _, err := f.fetch(context.Background(), leaf, LeafSize-1); err == nil {
 		t.Fatal("fetch with the wrong size succeeded")
+	}
+}
+
+// A read elsewhere made while another read waits for a block is served on
+// its own: it does not wait for the first.
+func TestSeqReaderAtReadElsewhereMeanwhile(t *testing.T) {
+	s, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data := randBytes(12, 3*LeafSize)
+	root := importBytes(t, s, data)
+	g := &gatedGetter{BlockGetter: blockservice.New(s.Blocks, nil), gated: map[cid.Cid]bool{}, release: make(chan struct{}), calls: map[cid.Cid]int{}}
+	f, err := Open(context.Background(), g, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.gated[f.top.links[0]] = true
+	sr := f.SeqReaderAt(context.Background())
+	defer sr.Close()
+
+	first := make(chan error)
+	go func() {
+		p := make([]byte, 100)
+		_, err := sr.ReadAt(p, 10)
+		if err == nil && !bytes.Equal(p, data[10:110]) {
+			err = errors.New("wrong bytes")
+		}
+		first <- err
+	}()
+	waitWaiters(f, f.top.links[0], 1)
+	const off = 2*LeafSize + 5
+	p := make([]byte, 1000)
+	if n, err := sr.ReadAt(p, off); err != nil || !bytes.Equal(p, data[off:off+1000]) {
+		t.Fatalf("read at %d while another waits: got %d bytes, %v; want %d correct bytes", off, n, err, len(p))
+	}
+	close(g.release)
+	if err := <-first; err != nil {
+		t.Fatalf("first read: got %v, want nil", err)
+	}
+	// The Reader stayed where the first read left it.
+	if n, err := sr.ReadAt(p[:50], 110); err != nil || !bytes.Equal(p[:50], data[110:160]) {
+		t.Fatalf("read continuing the first: got %d bytes, %v; want 50 correct bytes", n, err)
 	}
 }

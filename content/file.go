@@ -196,6 +196,11 @@ func (f *File) fly(ctx context.Context, c cid.Cid, fl *flight) {
 // ReadAt reads len(p) bytes at off, fetching only the blocks that hold them
 // (in parallel when there are several).
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	return f.readAt(f.ctx, p, off)
+}
+
+// readAt is ReadAt with its fetches bounded by ctx.
+func (f *File) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("reading %s: negative offset", f.root)
 	}
@@ -207,7 +212,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if off+want > f.size {
 		want, short = f.size-off, true
 	}
-	r := f.NewReader(f.ctx, off, want)
+	r := f.NewReader(ctx, off, want)
 	defer r.Close()
 	n, err := io.ReadFull(r, p[:want])
 	if err != nil {

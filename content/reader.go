@@ -289,7 +289,9 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 // SeqReaderAt is an io.ReaderAt over a File for callers that mostly read in
 // order, such as decryption of a film being played: reads that continue
 // where the last one ended come from one Reader and its window of blocks in
-// flight; a read elsewhere moves the Reader there. Calls are serialised.
+// flight; a read elsewhere moves the Reader there. Calls are serialised,
+// except that a read elsewhere made while another is under way is served
+// on its own, in parallel, and leaves the Reader where it is.
 //
 // The window starts at one block after every jump and grows by two
 // blocks for every block read in order: the small reads that open an age
@@ -297,18 +299,21 @@ func (p *pipe) walk(ctx context.Context, n *node, base int64) error {
 // need, so the first byte does not share the link with the block after it,
 // while playback soon has a full window in flight.
 type SeqReaderAt struct {
-	mu  sync.Mutex
-	f   *File
-	ctx context.Context
-	r   *Reader
-	win atomic.Int64
-	seq int64 // bytes read in order since the last jump
+	mu   sync.Mutex
+	f    *File
+	ctx  context.Context
+	r    *Reader
+	win  atomic.Int64
+	seq  int64        // bytes read in order since the last jump
+	next atomic.Int64 // where a read that continues the last one starts
 }
 
 // SeqReaderAt returns a SeqReaderAt whose fetches are bounded by ctx. Close
 // it to cancel what is in flight.
 func (f *File) SeqReaderAt(ctx context.Context) *SeqReaderAt {
-	return &SeqReaderAt{f: f, ctx: ctx}
+	s := &SeqReaderAt{f: f, ctx: ctx}
+	s.next.Store(-1)
+	return s
 }
 
 // ReadAt implements io.ReaderAt.
@@ -319,7 +324,15 @@ func (s *SeqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if off >= s.f.size {
 		return 0, io.EOF
 	}
-	s.mu.Lock()
+	if !s.mu.TryLock() {
+		// Another read is under way. One that does not continue the last
+		// does not wait for it: opening an age file reads its header and
+		// its tail at once.
+		if off != s.next.Load() {
+			return s.f.readAt(s.ctx, p, off)
+		}
+		s.mu.Lock()
+	}
 	defer s.mu.Unlock()
 	switch {
 	case s.r != nil && off == s.r.pos:
@@ -341,6 +354,7 @@ func (s *SeqReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	want := min(int64(len(p)), s.f.size-off)
+	s.next.Store(off + want)
 	n, err := io.ReadFull(s.r, p[:want])
 	if err != nil {
 		s.r.Close()

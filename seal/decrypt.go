@@ -29,12 +29,33 @@ const readAhead = 16 * ChunkSize
 // reads into chunk-aligned parts decrypted in parallel, so src must allow
 // concurrent ReadAt calls (as io.ReaderAt requires).
 //
+// The final chunk lies within the file's last 64 KiB and a tag; that tail
+// is read from src while the header is, not after it, since a src that
+// fetches blocks from peers would otherwise wait for two round trips in a
+// row.
+//
 // If no identity matches, the error wraps an *age.NoIdentityMatchError.
 func OpenReaderAt(src io.ReaderAt, size int64, identities ...age.Identity) (io.ReaderAt, int64, error) {
 	if size < 0 {
 		return nil, 0, fmt.Errorf("opening age file: negative size %d", size)
 	}
 	ps := &pinnedSrc{src: src}
+	if size > 0 {
+		t := &pending{off: max(0, size-encChunkSize), done: make(chan struct{})}
+		t.buf = make([]byte, size-t.off)
+		ps.tail = t
+		go func() {
+			defer close(t.done)
+			m, err := src.ReadAt(t.buf, t.off)
+			t.ok = m == len(t.buf) && (err == nil || errors.Is(err, io.EOF))
+		}()
+		defer func() {
+			<-t.done
+			ps.mu.Lock()
+			ps.tail = nil
+			ps.mu.Unlock()
+		}()
+	}
 	ra, n, err := age.DecryptReaderAt(ps, size, identities...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("opening age file of %d bytes: %w", size, err)
@@ -140,12 +161,22 @@ func (r *readerAt) readSplit(p []byte, off int64) (int, error) {
 }
 
 // pinnedSrc reads from src, except that a read that lies within a pinned
-// buffer is answered from it. Buffers hold bytes read from src at their
-// offset, so the answer is the same either way.
+// buffer is answered from it, and one within the tail being read waits for
+// it. Buffers hold bytes read from src at their offset, so the answer is the
+// same either way.
 type pinnedSrc struct {
 	src  io.ReaderAt
 	mu   sync.Mutex
 	pins []pinned
+	tail *pending // nil once OpenReaderAt returns
+}
+
+// pending is a read of src under way.
+type pending struct {
+	off  int64
+	buf  []byte
+	ok   bool // buf holds what src has at off; set before done is closed
+	done chan struct{}
 }
 
 type pinned struct {
@@ -180,7 +211,13 @@ func (s *pinnedSrc) ReadAt(p []byte, off int64) (int, error) {
 			return n, nil
 		}
 	}
+	t := s.tail
 	s.mu.Unlock()
+	if t != nil && off >= t.off && off+int64(len(p)) <= t.off+int64(len(t.buf)) {
+		if <-t.done; t.ok {
+			return copy(p, t.buf[off-t.off:]), nil
+		}
+	}
 	return s.src.ReadAt(p, off)
 }
 
