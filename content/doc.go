@@ -12,7 +12,11 @@
 //     NewReader for a sequential stream that keeps a window of blocks in
 //     flight ahead of the reader. A Reader that seeks abandons its window and
 //     starts a new one at the new position, so a seek never queues behind the
-//     rest of the file.
+//     rest of the file. SeqReaderAt serves io.ReaderAt callers that read
+//     mostly in order (decryption of a film) from one such Reader.
+//
+// Concurrent reads of one block through a File share one fetch, so a
+// prefetch and the read it prepares never move the same block twice.
 //
 // Every block a File returns was verified against its CID by the block
 // getter underneath (bitswap hashes what it receives; the store is ours).
