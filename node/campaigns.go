@@ -183,7 +183,9 @@ func (n *Node) OpenCampaignAt(ctx context.Context, id cid.Cid, at int64) (io.Rea
 	if key == nil {
 		return f, f.Size(), e, nil
 	}
-	offs := []int64{0, f.Size() - 1}
+	// The header, and the final age chunk (up to 64 KiB and its tag),
+	// which may straddle two blocks: opening the file reads both.
+	offs := []int64{0, max(0, f.Size()-(64<<10+16)), f.Size() - 1}
 	if at >= 0 {
 		offs = append(offs, seal.EncryptedSize(seal.X25519HeaderSize, at))
 	}
