@@ -264,43 +264,62 @@ func (c *Client) payAndCollect(ctx context.Context, o Order, creator peer.ID, ra
 // collect sends req (a payment or a redelivery) until the creator answers
 // with a delivery or refuses for good, then verifies and records it.
 func (c *Client) collect(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer, pm pay.Payment, req []byte) (*Purchase, error) {
+	var p *Purchase
+	err := c.ask(ctx, creator, offer, req, "paid; delivery not received", func(resp any) (bool, error) {
+		switch r := resp.(type) {
+		case *delivery:
+			var err error
+			if p, err = c.accept(ctx, o, creator, offer, r); p != nil {
+				p.Payment = pm
+			}
+			return true, err
+		case *errorMsg:
+			if r.Code.retryable() {
+				return false, &RemoteError{Code: r.Code, Message: r.Message}
+			}
+			if r.Code == CodeExpired {
+				c.refund(ctx, rail, offer, r.Voucher)
+			}
+			return true, fmt.Errorf("market: offer %v: %w", offer.ID, &RemoteError{Code: r.Code, Message: r.Message})
+		}
+		return true, fmt.Errorf("market: offer %v: %w", offer.ID, unexpected(resp))
+	})
+	return p, err
+}
+
+// ask sends req to the creator until handle, given each answer, says it
+// is final, pausing between attempts: the stream may break, and the
+// creator may be busy, failing or restarting. what says in errors what
+// is left undone when ctx ends.
+func (c *Client) ask(ctx context.Context, creator peer.ID, offer *Offer, req []byte, what string, handle func(resp any) (final bool, err error)) error {
 	pause := c.opts.RetryMin
 	for attempt := 0; ; attempt++ {
 		resp, err := c.exchange(ctx, creator, req, attempt > 0)
 		if err == nil {
-			switch r := resp.(type) {
-			case *delivery:
-				p, err := c.verifyDelivery(o, offer, r)
-				if err != nil {
-					return nil, fmt.Errorf("market: delivery from %v: %w", creator, err)
-				}
-				p.Payment = pm
-				if err := c.ledger.completePurchase(context.WithoutCancel(ctx), r, c.opts.Now()); err != nil {
-					return nil, err
-				}
-				return p, nil
-			case *errorMsg:
-				rerr := &RemoteError{Code: r.Code, Message: r.Message}
-				if !r.Code.retryable() {
-					if r.Code == CodeExpired {
-						c.refund(ctx, rail, offer, r.Voucher)
-					}
-					return nil, fmt.Errorf("market: offer %v: %w", offer.ID, rerr)
-				}
-				err = rerr
-			default:
-				return nil, fmt.Errorf("market: offer %v: %w", offer.ID, unexpected(resp))
+			var final bool
+			if final, err = handle(resp); final {
+				return err
 			}
 		}
 		if errors.Is(err, ErrBadOffer) {
-			return nil, fmt.Errorf("market: offer %v: %w", offer.ID, err)
+			return fmt.Errorf("market: offer %v: %w", offer.ID, err)
 		}
-		// The stream broke or the creator is busy or failing: it has the
-		// proof or will get it again. Wait and retry.
 		if pause, err = c.backoff(ctx, pause, err); err != nil {
-			return nil, fmt.Errorf("market: offer %v is paid; delivery not received (%w)", offer.ID, err)
+			return fmt.Errorf("market: offer %v: %s (%w)", offer.ID, what, err)
 		}
 	}
+}
+
+// accept verifies a delivery and records it in the ledger.
+func (c *Client) accept(ctx context.Context, o Order, creator peer.ID, offer *Offer, v *delivery) (*Purchase, error) {
+	p, err := c.verifyDelivery(o, offer, v)
+	if err != nil {
+		return nil, fmt.Errorf("market: delivery from %v: %w", creator, err)
+	}
+	if err := c.ledger.completePurchase(context.WithoutCancel(ctx), v, c.opts.Now()); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // backoff waits about pause before the next attempt, and returns the

@@ -106,49 +106,35 @@ func (c *Client) payLocked(ctx context.Context, o Order, creator peer.ID, rail p
 // prod asks the creator to take the payment of a locked offer until it
 // answers with a pledge held or a delivery, or refuses for good.
 func (c *Client) prod(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer) (*Purchase, error) {
-	pause := c.opts.RetryMin
-	req := (&redeliver{ID: offer.ID}).encode()
-	for attempt := 0; ; attempt++ {
-		resp, err := c.exchange(ctx, creator, req, attempt > 0)
-		if err == nil {
-			switch r := resp.(type) {
-			case *delivery:
-				p, err := c.verifyDelivery(o, offer, r)
-				if err != nil {
-					return nil, fmt.Errorf("market: delivery from %v: %w", creator, err)
-				}
-				if err := c.ledger.completePurchase(context.WithoutCancel(ctx), r, c.opts.Now()); err != nil {
-					return nil, err
-				}
-				return p, nil
-			case *pledged:
-				if r.ID != offer.ID {
-					return nil, fmt.Errorf("market: pledge for offer %v, want %v: %w", r.ID, offer.ID, ErrBadOffer)
-				}
-				if err := r.verify(o.Manifest); err != nil {
-					return nil, err
-				}
-				if err := c.ledger.setHeld(context.WithoutCancel(ctx), offer.ID, heldPledged, c.opts.Now()); err != nil {
-					return nil, err
-				}
-				return &Purchase{Offer: offer, Pledged: true, Until: r.Until}, nil
-			case *errorMsg:
-				rerr := &RemoteError{Code: r.Code, Message: r.Message}
-				if !r.Code.retryable() && r.Code != CodeUnpaid {
-					return nil, fmt.Errorf("market: offer %v: %w", offer.ID, rerr)
-				}
-				err = rerr
-			default:
-				return nil, fmt.Errorf("market: offer %v: %w", offer.ID, unexpected(resp))
+	var p *Purchase
+	err := c.ask(ctx, creator, offer, (&redeliver{ID: offer.ID}).encode(), "creator not reached", func(resp any) (bool, error) {
+		var err error
+		switch r := resp.(type) {
+		case *delivery:
+			p, err = c.accept(ctx, o, creator, offer, r)
+			return true, err
+		case *pledged:
+			if r.ID != offer.ID {
+				return true, fmt.Errorf("market: pledge for offer %v, want %v: %w", r.ID, offer.ID, ErrBadOffer)
 			}
+			if err := r.verify(o.Manifest); err != nil {
+				return true, err
+			}
+			if err := c.ledger.setHeld(context.WithoutCancel(ctx), offer.ID, heldPledged, c.opts.Now()); err != nil {
+				return true, err
+			}
+			p = &Purchase{Offer: offer, Pledged: true, Until: r.Until}
+			return true, nil
+		case *errorMsg:
+			rerr := &RemoteError{Code: r.Code, Message: r.Message}
+			if r.Code.retryable() || r.Code == CodeUnpaid {
+				return false, rerr // not held yet: the payment is on its way
+			}
+			return true, fmt.Errorf("market: offer %v: %w", offer.ID, rerr)
 		}
-		if errors.Is(err, ErrBadOffer) {
-			return nil, fmt.Errorf("market: offer %v: %w", offer.ID, err)
-		}
-		if pause, err = c.backoff(ctx, pause, err); err != nil {
-			return nil, fmt.Errorf("market: offer %v: creator not reached (%w)", offer.ID, err)
-		}
-	}
+		return true, fmt.Errorf("market: offer %v: %w", offer.ID, unexpected(resp))
+	})
+	return p, err
 }
 
 // payInBackground pays a locked offer's hold invoice for as long as the
