@@ -9,7 +9,7 @@ import (
 )
 
 func TestWriteBehind(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := OpenStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

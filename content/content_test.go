@@ -33,7 +33,7 @@ func importBytes(t *testing.T, s *Store, data []byte) cid.Cid {
 }
 
 func TestImportAndRead(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := OpenStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestImportAndRead(t *testing.T) {
 }
 
 func TestReaderSeek(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := OpenStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,13 +125,13 @@ func TestReaderSeek(t *testing.T) {
 }
 
 func TestOpenMissingIsError(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := OpenStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	c := importBytes(t, s, []byte("hello"))
-	s2, err := OpenStore(t.TempDir())
+	s2, err := OpenStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func (g *gatedGetter) count(c cid.Cid) (calls, cancelled int) {
 // holds its first leaf.
 func openGated(t *testing.T) (*File, *gatedGetter, cid.Cid) {
 	t.Helper()
-	s, err := OpenStore(t.TempDir())
+	s, err := OpenStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestFetchSizeMismatch(t *testing.T) {
 // A read elsewhere made while another read waits for a block is served on
 // its own: it does not wait for the first.
 func TestSeqReaderAtReadElsewhereMeanwhile(t *testing.T) {
-	s, err := OpenStore(t.TempDir())
+	s, err := OpenStore(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
@@ -21,19 +22,52 @@ const LeafSize = 1 << 20
 
 // Store is a block store on disk.
 type Store struct {
-	ds     *flatfs.Datastore
-	Blocks blockstore.Blockstore
+	ds  *flatfs.Datastore
+	raw blockstore.Blockstore
+	// Blocks reads and writes the store; every block it returns was hashed
+	// against its CID on the way out (see Verified).
+	Blocks *Verified
 }
 
 // OpenStore opens or creates the flatfs block store in dir. Every block is
 // fsynced before Put returns: a block the store reports is a block on disk.
-func OpenStore(dir string) (*Store, error) {
+// A block read back that does not hash to its CID is removed and logged to
+// log (nil: slog.Default), never returned.
+func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 	ds, err := flatfs.CreateOrOpen(dir, flatfs.NextToLast(2), true)
 	if err != nil {
 		return nil, fmt.Errorf("opening block store %s: %w", dir, err)
 	}
-	bs := blockstore.NewBlockstore(ds, blockstore.NoPrefix())
-	return &Store{ds: ds, Blocks: bs}, nil
+	raw := blockstore.NewBlockstore(ds, blockstore.NoPrefix())
+	return &Store{ds: ds, raw: raw, Blocks: NewVerified(raw, log)}, nil
+}
+
+// Scan hashes every block in the store against its CID and calls bad for
+// each one that does not match (or cannot be read), without changing the
+// store. The CIDs it reports are CIDv1 with the raw codec: the store keys
+// blocks by multihash alone. It returns the number of blocks checked.
+func (s *Store) Scan(ctx context.Context, bad func(c cid.Cid, err error) error) (int, error) {
+	keys, err := s.raw.AllKeysChan(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("listing the block store: %w", err)
+	}
+	n := 0
+	for c := range keys {
+		n++
+		b, err := s.raw.Get(ctx, c)
+		if err == nil {
+			err = Check(c, b.RawData())
+		}
+		if err != nil {
+			if err := bad(c, err); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return n, fmt.Errorf("checking the block store: %w", err)
+	}
+	return n, nil
 }
 
 // Close closes the store.

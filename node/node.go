@@ -58,6 +58,9 @@ type Options struct {
 	Cheat string
 	// Lightning, if set, overrides the repo's LND settings.
 	Lightning *repo.Lightning
+	// RefetchTimeout bounds the fetch from peers of a block found corrupt
+	// in the store; 0 means content.DefaultRefetchTimeout.
+	RefetchTimeout time.Duration
 }
 
 // Node is a running peer.
@@ -70,6 +73,7 @@ type Node struct {
 	bswap  *bitswap.Bitswap
 	blocks blockservice.BlockService
 	cache  *content.WriteBehind // nil when offline
+	local  *content.Refetching  // the block service's store: verified, corrupt blocks fetched again
 	prov   *provider
 
 	crashPoint string
@@ -103,7 +107,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	store, err := content.OpenStore(r.Path(repo.BlocksDir))
+	store, err := content.OpenStore(r.Path(repo.BlocksDir), opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +130,8 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	if opts.Offline {
-		n.blocks = blockservice.New(store.Blocks, nil)
+		n.local = content.NewRefetching(store.Blocks, nil, 0, n.log)
+		n.blocks = blockservice.New(n.local, nil)
 		n.prov = newProvider(n, nil)
 		n.startPool()
 		return n, nil
@@ -175,7 +180,11 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	// first byte.
 	n.cache = content.NewWriteBehind(store.Blocks)
 	n.xfer = xfer.Serve(n.host, n.cache, n.log)
-	n.blocks = blockservice.New(n.cache, xfer.NewExchange(n.host, n.bswap))
+	// A block that does not hash to its CID is dropped by the store and
+	// fetched again from peers by n.local.
+	ex := xfer.NewExchange(n.host, n.bswap)
+	n.local = content.NewRefetching(n.cache, ex, opts.RefetchTimeout, n.log)
+	n.blocks = blockservice.New(n.local, ex)
 	n.prov = newProvider(n, n.dht)
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host, pool.PubSubOptions()...)
 	if err != nil {

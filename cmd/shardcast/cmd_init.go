@@ -23,7 +23,7 @@ func newInitCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := content.OpenStore(r.Path(repo.BlocksDir))
+			s, err := content.OpenStore(r.Path(repo.BlocksDir), nil)
 			if err != nil {
 				return err
 			}
