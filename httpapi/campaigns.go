@@ -245,7 +245,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", e.Manifest.MediaType)
 	h.Set("Etag", `"`+id.String()+`"`)
 	h.Set("Cache-Control", "private, no-store")
-	http.ServeContent(w, r, "", noModTime, seal.NewReadSeeker(ra, size))
+	s.serveContent(w, r, seal.NewReadSeeker(ra, size))
 }
 
 func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,33 +48,9 @@ func (s *Server) handleIPFS(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Type", "application/octet-stream")
 	whole := r.Method == http.MethodGet && r.Header.Get("Range") == ""
-	cw := &countingWriter{w: w}
-	http.ServeContent(cw, r, "", noModTime, rd)
-	if whole && cw.n == f.Size() {
+	if n := s.serveContent(w, r, rd); whole && n == f.Size() {
 		s.b.Fetched(c)
 	}
-}
-
-// countingWriter counts the body bytes ServeContent writes.
-type countingWriter struct {
-	w http.ResponseWriter
-	n int64
-}
-
-func (c *countingWriter) Header() http.Header    { return c.w.Header() }
-func (c *countingWriter) WriteHeader(status int) { c.w.WriteHeader(status) }
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// ReadFrom lets io.Copy inside ServeContent hand the body to the
-// connection's own ReadFrom.
-func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
-	n, err := io.Copy(c.w, r)
-	c.n += n
-	return n, err
 }
 
 // singleRange parses a Range header naming one range and returns the byte
