@@ -44,10 +44,16 @@ func (n *Node) startMarket() error {
 	if len(raw) != ed25519.PrivateKeySize {
 		return fmt.Errorf("the peer key is not Ed25519: the test rail needs one")
 	}
+	if err := checkMoneyDBs(n.repo); err != nil {
+		return err
+	}
 	if n.testRail, err = pay.OpenTestRail(n.repo.Path(testRailFile), ed25519.PrivateKey(raw), nil); err != nil {
 		return err
 	}
 	if n.ledger, err = market.OpenLedger(n.repo.Path(ledgerFile)); err != nil {
+		return err
+	}
+	if err := markMoneyDBs(n.repo); err != nil {
 		return err
 	}
 	rails := []pay.Rail{n.testRail}

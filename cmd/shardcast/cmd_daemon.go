@@ -7,9 +7,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shardcast/shardcast/content"
 	"github.com/shardcast/shardcast/internal/repo"
 	"github.com/shardcast/shardcast/node"
 )
@@ -21,6 +23,7 @@ type daemonOptions struct {
 	offline   bool
 	logLevel  string
 	lnd       repo.Lightning
+	refetch   time.Duration
 }
 
 func newDaemonCmd(e *env) *cobra.Command {
@@ -42,6 +45,7 @@ func newDaemonCmd(e *env) *cobra.Command {
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "peer multiaddr with /p2p/ID to dial at start (repeatable)")
 	f.BoolVar(&o.offline, "offline", false, "run without any network")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.DurationVar(&o.refetch, "refetch-timeout", content.DefaultRefetchTimeout, "how long to look for peers that hold a block found corrupt in the store")
 	f.StringVar(&o.lnd.REST, "lnd-rest", "", "HOST:PORT of your LND node's REST API (default from the repo config)")
 	f.StringVar(&o.lnd.TLSCert, "lnd-cert", "", "LND's tls.cert")
 	f.StringVar(&o.lnd.Macaroon, "lnd-macaroon", "", "an LND macaroon allowing invoices, payments and info (admin.macaroon)")
@@ -82,7 +86,7 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 		lnd = &o.lnd
 	}
 	n, err := node.New(ctx, r, node.Options{Listen: o.listen, Bootstrap: o.bootstrap, Offline: o.offline, Logger: log,
-		Lightning: lnd,
+		Lightning: lnd, RefetchTimeout: o.refetch,
 		// Tests only: see node.CrashAfterSale and node.CheatBadShare.
 		CrashPoint: os.Getenv("SHARDCAST_CRASH_POINT"), Cheat: os.Getenv("SHARDCAST_TEST_CHEAT")})
 	if err != nil {
