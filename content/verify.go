@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ipfs/boxo/blockstore"
@@ -23,7 +24,7 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("block %s in the store does not hash to its CID (removed)", e.Cid)
+	return fmt.Sprintf("block %s in the store does not hash to its CID", e.Cid)
 }
 
 // Is makes a CorruptError match format.ErrNotFound.
@@ -95,7 +96,13 @@ type Refetching struct {
 	ex      exchange.Interface // nil: nothing to fetch from
 	timeout time.Duration
 	log     *slog.Logger
+
+	mu   sync.Mutex
+	lost map[cid.Cid]bool // found corrupt, not yet fetched again
 }
+
+// maxLost bounds the blocks a Refetching remembers as lost.
+const maxLost = 4096
 
 // DefaultRefetchTimeout bounds the refetch of a block found corrupt.
 const DefaultRefetchTimeout = 20 * time.Second
@@ -110,7 +117,7 @@ func NewRefetching(bs blockstore.Blockstore, ex exchange.Interface, timeout time
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Refetching{Blockstore: bs, ex: ex, timeout: timeout, log: log}
+	return &Refetching{Blockstore: bs, ex: ex, timeout: timeout, log: log, lost: map[cid.Cid]bool{}}
 }
 
 // RepairError says that a block was corrupt in the store and could not be
@@ -127,14 +134,32 @@ func (e *RepairError) Error() string {
 // Unwrap returns the reason the refetch failed.
 func (e *RepairError) Unwrap() error { return e.Err }
 
-// Get implements blockstore.Blockstore.
+// Get implements blockstore.Blockstore. A block found corrupt once and not
+// fetched since is refetched within the time limit again, rather than
+// waited for as any missing block would be.
 func (r *Refetching) Get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	b, err := r.Blockstore.Get(ctx, c)
 	var ce *CorruptError
-	if err == nil || !errors.As(err, &ce) {
+	if err == nil || !(errors.As(err, &ce) || format.IsNotFound(err) && r.isLost(c)) {
 		return b, err
 	}
 	return r.refetch(ctx, c)
+}
+
+func (r *Refetching) isLost(c cid.Cid) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lost[c]
+}
+
+func (r *Refetching) setLost(c cid.Cid, lost bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !lost {
+		delete(r.lost, c)
+	} else if len(r.lost) < maxLost {
+		r.lost[c] = true
+	}
 }
 
 // Repair fetches c again from peers and stores it, whatever the store held.
@@ -147,6 +172,7 @@ func (r *Refetching) Repair(ctx context.Context, c cid.Cid) (blocks.Block, error
 
 func (r *Refetching) refetch(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	if r.ex == nil {
+		r.setLost(c, true)
 		return nil, &RepairError{Cid: c, Err: errors.New("the node is offline")}
 	}
 	fctx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -156,6 +182,7 @@ func (r *Refetching) refetch(ctx context.Context, c cid.Cid) (blocks.Block, erro
 		if ctx.Err() == nil && fctx.Err() != nil {
 			err = fmt.Errorf("none within %s", r.timeout)
 		}
+		r.setLost(c, true)
 		r.log.Error("a block corrupt in the store could not be fetched again", "cid", c, "err", err)
 		// Not a format.ErrNotFound: the caller must not wait any longer.
 		return nil, &RepairError{Cid: c, Err: errors.New(err.Error())}
@@ -164,6 +191,7 @@ func (r *Refetching) refetch(ctx context.Context, c cid.Cid) (blocks.Block, erro
 	if err := Check(c, b.RawData()); err != nil {
 		return nil, &RepairError{Cid: c, Err: err}
 	}
+	r.setLost(c, false)
 	if err := r.Blockstore.Put(ctx, b); err != nil {
 		r.log.Warn("storing a refetched block", "cid", c, "err", err)
 	}

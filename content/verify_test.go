@@ -222,6 +222,12 @@ func TestRefetchingWithoutPeerFailsNamingBlock(t *testing.T) {
 	if c := <-ex.asked; !c.Equals(leaf) {
 		t.Fatalf("asked peers for %s, want %s", c, leaf)
 	}
+	// The block is gone from the store now; a second read still fails
+	// within the limit, naming it, instead of waiting as for any block.
+	_, err = io.ReadAll(f.NewReader(ctx, 0, -1))
+	if !errors.As(err, &re) || !re.Cid.Equals(leaf) {
+		t.Fatalf("second read: %v, want a RepairError naming %s", err, leaf)
+	}
 }
 
 func TestScanReportsCorruptBlocks(t *testing.T) {

@@ -53,6 +53,8 @@ type Server struct {
 	Metrics http.Handler
 	// Stats, when set, reports a campaign's sales from the node's ledger.
 	Stats func(id cid.Cid) (Stats, error)
+	// Integrity, when set, serves the audit routes (repo.go).
+	Integrity Integrity
 }
 
 // New returns a Server for b.
@@ -89,6 +91,8 @@ func New(b Backend, c Campaigns, m Market, log *slog.Logger) (*Server, error) {
 	s.mux.HandleFunc("GET /api/v1/receipts", s.handleReceipts)
 	s.mux.HandleFunc("GET /api/v1/wallet", s.handleWallet)
 	s.mux.HandleFunc("POST /api/v1/proofs", s.handleProof)
+	s.mux.HandleFunc("GET /api/v1/check", s.handleCheck)
+	s.mux.HandleFunc("POST /api/v1/repo/verify", s.handleRepoVerify)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -36,6 +36,7 @@ func (n *Node) ServeAPI(ctx context.Context, ln net.Listener) error {
 		n.log.Warn("the API is not on loopback: spending, publishing and keys need the token in the repo's api.token")
 	}
 	h.Metrics = n.metricsHandler()
+	h.Integrity = n
 	h.Stats = func(id cid.Cid) (httpapi.Stats, error) {
 		st, err := n.Stats(ctx, id)
 		return httpapi.Stats{Sold: int64(st.Sold), Raised: st.Raised, Donated: st.Donated, Pledged: int64(st.Pledged)}, err

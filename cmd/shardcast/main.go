@@ -103,6 +103,8 @@ func newRoot(e *env) *cobra.Command {
 		newKeyCmd(e),
 		newVerifyProofCmd(e),
 		newDemoCmd(e),
+		newCheckCmd(e),
+		newRepoCmd(e),
 	)
 	return root
 }
