@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -84,6 +85,17 @@ func TestCorruptBlocksRefetchedFromPeer(t *testing.T) {
 	id := a.MustRun("add", path)
 	b.MustRun("connect", a.Addr())
 	b.MustRun("get", id, "-o", filepath.Join(t.TempDir(), "first"))
+	// Blocks fetched are written behind the reader: wait until all five
+	// (a root and four leaves) are files, or a flip could be overwritten.
+	onDisk := func() {
+		testnet.Eventually(t, 30*time.Second, "b's blocks on disk", func() error {
+			if n := blockFiles(t, b.Repo); n != 5 {
+				return fmt.Errorf("%d block files", n)
+			}
+			return nil
+		})
+	}
+	onDisk()
 
 	// repo verify, through the daemon: a line per block, all repaired.
 	bad := corruptLeaves(t, b.Repo)
@@ -104,6 +116,7 @@ func TestCorruptBlocksRefetchedFromPeer(t *testing.T) {
 	}
 
 	// get: right bytes, and every block named in the log.
+	onDisk()
 	bad = corruptLeaves(t, b.Repo)
 	out := filepath.Join(t.TempDir(), "out")
 	b.MustRun("get", id, "-o", out)
@@ -115,7 +128,10 @@ func TestCorruptBlocksRefetchedFromPeer(t *testing.T) {
 	}
 
 	// The gateway: 200 with the right bytes.
-	corruptLeaves(t, b.Repo)
+	onDisk()
+	if bad = corruptLeaves(t, b.Repo); len(bad) != 3 {
+		t.Fatalf("%d leaves corrupted, want the 3 full ones", len(bad))
+	}
 	status, body, err := gatewayGet(t, b, id)
 	if err != nil || status != http.StatusOK || !bytes.Equal(body, data) {
 		t.Fatalf("gateway: status %d, %d bytes (equal: %v), %v", status, len(body), bytes.Equal(body, data), err)
@@ -316,10 +332,8 @@ func TestEmptiedMoneyDatabaseRefused(t *testing.T) {
 			if r.Code != 1 {
 				t.Fatalf("daemon: exit %d, want 1: %s", r.Code, r.Stderr)
 			}
-			lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
-			last := lines[len(lines)-1]
-			if !strings.HasPrefix(last, "shardcast: error: ") || !strings.Contains(last, tc.file+" "+tc.want) {
-				t.Fatalf("daemon: last line %q, want an error saying %s %s", last, tc.file, tc.want)
+			if strings.Count(r.Stderr, "\n") != 1 || !strings.HasPrefix(r.Stderr, "shardcast: error: ") || !strings.Contains(r.Stderr, tc.file+" "+tc.want) {
+				t.Fatalf("daemon: stderr %q, want one error line saying %s %s", r.Stderr, tc.file, tc.want)
 			}
 			if fi, err := os.Stat(p); tc.want == "is missing" && err == nil {
 				t.Fatalf("the daemon created a new %s of %d bytes", tc.file, fi.Size())
