@@ -81,8 +81,22 @@ func memStore() blockstore.Blockstore {
 // encrypted film does on a node that holds none of its blocks, over a
 // simulated link (1 ms, 200 MB/s): open the age file, seek, read. It
 // reports the time to the first byte, to the end of a 1 MiB range, the rate
-// of the 16 MiB read after it, and the bytes that crossed the link.
+// of the 16 MiB read after it, and the bytes that crossed the link. The
+// peer reads its store plainly, or through content.Verified as a node's
+// bitswap and xfer servers do (the cost of hashing what it serves).
 func BenchmarkWatchSeek(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		wrap func(blockstore.Blockstore) blockstore.Blockstore
+	}{
+		{"plain", func(bs blockstore.Blockstore) blockstore.Blockstore { return bs }},
+		{"verified", func(bs blockstore.Blockstore) blockstore.Blockstore { return content.NewVerified(bs, nil) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) { benchWatchSeek(b, tc.wrap) })
+	}
+}
+
+func benchWatchSeek(b *testing.B, wrap func(blockstore.Blockstore) blockstore.Blockstore) {
 	const plainSize = 64 << 20
 	id, err := seal.IdentityFromSeed([32]byte{1})
 	if err != nil {
@@ -107,7 +121,7 @@ func BenchmarkWatchSeek(b *testing.B) {
 	var moved int64
 	buf := make([]byte, 32<<10)
 	for b.Loop() {
-		l := &link{remote: remote, latency: time.Millisecond, bandwidth: 200e6}
+		l := &link{remote: wrap(remote), latency: time.Millisecond, bandwidth: 200e6}
 		ctx, cancel := context.WithCancel(context.Background())
 		bs := blockservice.New(memStore(), l)
 		t0 := time.Now()
@@ -148,4 +162,42 @@ func BenchmarkWatchSeek(b *testing.B) {
 	b.ReportMetric(float64(rangeT.Microseconds())/1e3/runs, "range-ms")
 	b.ReportMetric(16<<20*runs/play.Seconds()/1e6, "play-MB/s")
 	b.ReportMetric(float64(moved)/runs/(1<<20), "MiB-moved")
+}
+
+// BenchmarkLinkFetch reads a whole 64 MiB file from one peer over the
+// simulated link (1 ms, 200 MB/s) with a Reader's window, the peer reading
+// its store plainly or through content.Verified.
+func BenchmarkLinkFetch(b *testing.B) {
+	const size = 64 << 20
+	data := make([]byte, size)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	remote := memStore()
+	root, _, err := content.Import(context.Background(), remote, bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		bs   blockstore.Blockstore
+	}{{"plain", remote}, {"verified", content.NewVerified(remote, nil)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				l := &link{remote: tc.bs, latency: time.Millisecond, bandwidth: 200e6}
+				ctx, cancel := context.WithCancel(context.Background())
+				bs := blockservice.New(memStore(), l)
+				f, err := content.Open(ctx, blockservice.NewSession(ctx, bs), root)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n, err := io.Copy(io.Discard, f.NewReader(ctx, 0, -1)); err != nil || n != size {
+					b.Fatalf("read %d bytes: %v", n, err)
+				}
+				cancel()
+			}
+		})
+	}
 }
