@@ -3,7 +3,8 @@
 // that fetch a file's blocks from whichever peers have them.
 //
 // What to use:
-//   - OpenStore opens the on-disk block store (flatfs: one file a block).
+//   - OpenStore opens the on-disk block store (flatfs: one file a block),
+//     every read of which is checked against the block's CID.
 //   - Import turns a stream of plaintext or ciphertext into a UnixFS DAG in a
 //     store and returns its root CID. Leaves are 1 MiB: fewer, larger blocks
 //     move faster over bitswap and cost fewer files on disk, and stay well
@@ -19,7 +20,14 @@
 // prefetch and the read it prepares never move the same block twice.
 //
 // Every block a File returns was verified against its CID by the block
-// getter underneath (bitswap hashes what it receives; the store is ours).
+// getter underneath: bitswap and xfer hash what they receive, and the store
+// hashes what it reads. OpenStore wraps the store in Verified, which removes
+// and logs a block that does not match and reports a CorruptError (which
+// also reads as not found); Refetching, the local side of a node's block
+// service, fetches such a block again through an exchange within a time
+// limit, or fails with a RepairError naming it. Store.Scan hashes every
+// block, for audits.
+//
 // The package knows nothing of the network: callers hand it a
-// blockservice.BlockGetter, online or offline.
+// blockservice.BlockGetter, online or offline, and an exchange.
 package content
