@@ -97,3 +97,8 @@ const (
 	// for ever).
 	PruneExpiredAfter = 24 * time.Hour
 )
+
+// UnfollowedPools bounds the share pools the node follows for shards
+// campaigns it does not follow itself: each costs a gossipsub topic and
+// its goroutines. Pools of followed campaigns are not counted.
+const UnfollowedPools = 64
