@@ -68,7 +68,8 @@ func TestFloodBounded(t *testing.T) {
 	own := a.MustRun("publish", path, "--model", "shards", "--shards", "1000", "--price", "0.10", "--deadline", "24h")
 	waitCampaign(t, b, own)
 	before := sample(t, a)
-	t.Logf("target before the flood: %d goroutines, heap %.1f MiB, %d campaigns", before.goroutines, mib(before.heap), before.campaigns)
+	t.Logf("target before the flood: %d goroutines, heap %.1f MiB, RSS %.1f MiB, %d campaigns",
+		before.goroutines, mib(before.heap), mib(rssOf(t, a)), before.campaigns)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -132,6 +133,11 @@ func TestFloodBounded(t *testing.T) {
 	close(stop)
 	sampler.Wait()
 	after, p := sample(t, a), *peak.Load()
+	p.goroutines, p.heap, p.campaigns = max(p.goroutines, after.goroutines), max(p.heap, after.heap), max(p.campaigns, after.campaigns)
+	for _, n := range []*testnet.Node{b, c} {
+		f := sample(t, n)
+		t.Logf("%s after the flood: %d goroutines, heap %.1f MiB, RSS %.1f MiB, %d campaigns", n.Name, f.goroutines, mib(f.heap), mib(rssOf(t, n)), f.campaigns)
+	}
 	disk := dirSize(t, filepath.Join(a.Repo, "campaigns"))
 	rss := rssOf(t, a)
 	t.Logf("target after the flood: %d goroutines (peak %d), heap %.1f MiB (peak %.1f), RSS %.1f MiB, %d campaigns (peak %d), catalog %d KiB on disk",
