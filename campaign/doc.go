@@ -76,7 +76,10 @@
 // which returns the block and the campaign ID. A peer that receives a
 // manifest calls Decode, which checks everything (canonical encoding,
 // fields, the rules of the model, the key, the signature); for a shards
-// campaign it then loads the commitments with OpenCommitments. State
+// campaign it then loads the commitments with OpenCommitments, or with
+// ReadCommitments from a stream: that checks the file's size against
+// 41 + 32·N and N against the caller's cap (ErrTooLarge) before reading
+// a byte, so a forged file of any size costs at most what N implies. State
 // records go through State.Sign, EncodeState and DecodeState, which checks
 // them against the campaign's manifest. PriceOf and PriceFor price shares
 // under the schedule; SharesForGoal, ParseAmount, FormatAmount and

@@ -1,17 +1,20 @@
 package catalog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/internal/repo"
@@ -36,10 +39,14 @@ type Catalog struct {
 	sem    chan struct{}    // bounds the verifier calls under way
 	now    func() time.Time // the clock of remembered verdicts
 
+	budget  Budget
+	follows func(Entry) bool
+
 	mu      sync.Mutex
 	entries map[cid.Cid]*Entry
 	notify  []func(Entry)
 	proofs  proofSet
+	bud     budgetState
 }
 
 // ErrUnknown is returned for a campaign the catalog does not hold.
@@ -66,10 +73,11 @@ func Open(dir string, opts ...Option) (*Catalog, error) {
 		return nil, fmt.Errorf("creating catalog %s: %w", dir, err)
 	}
 	c := &Catalog{dir: dir, entries: map[cid.Cid]*Entry{}, sem: make(chan struct{}, maxVerifying),
-		now: time.Now, proofs: newProofSet()}
+		now: time.Now, proofs: newProofSet(), bud: newBudgetState()}
 	for _, o := range opts {
 		o(c)
 	}
+	c.budget.applyDefaults()
 	if err := c.loadProofs(); err != nil {
 		return nil, err
 	}
@@ -100,7 +108,9 @@ func Open(dir string, opts ...Option) (*Catalog, error) {
 			return nil, fmt.Errorf("reading catalog: %w", err)
 		}
 		c.entries[id] = ent
+		c.account(ent, "")
 	}
+	c.trim()
 	return c, nil
 }
 
@@ -114,25 +124,53 @@ func (c *Catalog) OnNew(f func(Entry)) {
 
 // Add verifies a manifest and stores it. It reports whether it was new.
 // Manifests of a creator that a proof accuses are refused with an error
-// wrapping ErrRejected, even those the catalog already holds.
+// wrapping ErrRejected, even those the catalog already holds. A campaign
+// of a creator the node does not follow (WithFollowed, Follow) is kept
+// within the Budget: it may evict others, or be refused with an error
+// wrapping ErrBudget.
 func (c *Catalog) Add(raw []byte) (Entry, bool, error) {
+	return c.add(raw, "")
+}
+
+// add is Add for a manifest that source brought ("" for this node).
+func (c *Catalog) add(raw []byte, source peer.ID) (Entry, bool, error) {
+	if len(raw) > campaign.MaxManifestSize {
+		return Entry{}, false, fmt.Errorf("%w: manifest of %d bytes", campaign.ErrBadManifest, len(raw))
+	}
+	id := campaign.ID(raw)
+	c.mu.Lock()
+	if e, ok := c.entries[id]; ok {
+		// Known: no need to verify the signature again.
+		err := c.refused(id, e.Manifest)
+		out := c.marked(e)
+		c.mu.Unlock()
+		if err != nil {
+			return Entry{}, false, err
+		}
+		return out, false, nil
+	}
+	if at, ok := c.bud.evicted[id]; ok && c.full() && c.now().Sub(at) < c.budget.Cooldown {
+		c.mu.Unlock()
+		return Entry{}, false, fmt.Errorf("campaign %s: %w", id, ErrBudget)
+	}
+	c.mu.Unlock()
 	m, err := campaign.Decode(raw)
 	if err != nil {
 		return Entry{}, false, err
 	}
-	id := campaign.ID(raw)
+	e := &Entry{ID: id, Manifest: m, Raw: raw}
 	c.mu.Lock()
 	if err := c.refused(id, m); err != nil {
 		c.mu.Unlock()
 		return Entry{}, false, err
 	}
-	if e, ok := c.entries[id]; ok {
-		out := c.marked(e)
+	if _, err := c.admit(e, int64(len(raw))); err != nil {
 		c.mu.Unlock()
-		return out, false, nil
+		return Entry{}, false, fmt.Errorf("campaign %s by %s: %w", id, m.Creator, err)
 	}
 	c.mu.Unlock()
-	if err := repo.WriteFileAtomic(filepath.Join(c.dir, id.String()+".manifest"), raw, 0o600); err != nil {
+	path := filepath.Join(c.dir, id.String()+".manifest")
+	if err := repo.WriteFileAtomic(path, raw, 0o600); err != nil {
 		return Entry{}, false, err
 	}
 	c.mu.Lock()
@@ -141,11 +179,23 @@ func (c *Catalog) Add(raw []byte) (Entry, bool, error) {
 		c.mu.Unlock()
 		return out, false, nil
 	}
+	victims, err := c.admit(e, int64(len(raw)))
+	if err != nil {
+		os.Remove(path)
+		c.mu.Unlock()
+		return Entry{}, false, fmt.Errorf("campaign %s by %s: %w", id, m.Creator, err)
+	}
+	c.evict(victims)
 	// A proof accepted since the check above leaves the entry marked.
-	e := &Entry{ID: id, Manifest: m, Raw: raw}
 	c.entries[id] = e
-	out, notify := c.marked(e), append([]func(Entry){}, c.notify...)
+	c.account(e, source)
+	out, notify, evicted := c.marked(e), append([]func(Entry){}, c.notify...), slices.Clone(c.bud.onEvict)
 	c.mu.Unlock()
+	for _, v := range victims {
+		for _, f := range evicted {
+			f(v.ID)
+		}
+	}
 	for _, f := range notify {
 		f(out)
 	}
@@ -188,6 +238,12 @@ func (c *Catalog) AddState(id cid.Cid, raw []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	c.mu.Lock()
+	same := bytes.Equal(raw, e.RawState)
+	c.mu.Unlock()
+	if same {
+		return false, nil // held already: no need to verify it again
+	}
 	s, err := campaign.DecodeState(raw, id, e.Manifest)
 	if err != nil {
 		return false, err
@@ -202,11 +258,18 @@ func (c *Catalog) AddState(id cid.Cid, raw []byte) (bool, error) {
 		return false, err
 	}
 	c.mu.Lock()
+	if c.entries[id] != e { // evicted meanwhile
+		os.Remove(filepath.Join(c.dir, id.String()+".state"))
+		c.mu.Unlock()
+		return false, nil
+	}
 	if !campaign.Newer(s, e.State) {
 		c.mu.Unlock()
 		return false, nil
 	}
+	old := len(e.RawState)
 	e.State, e.RawState = s, raw
+	c.resize(e, old)
 	out, notify := c.marked(e), append([]func(Entry){}, c.notify...)
 	c.mu.Unlock()
 	for _, f := range notify {

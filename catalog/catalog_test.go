@@ -140,7 +140,7 @@ func FuzzAccept(f *testing.F) {
 			t.Fatal(err)
 		}
 		g := &Gossip{c: c}
-		if g.accept(context.Background(), data, true) != nil {
+		if g.accept(context.Background(), "", data, true) != nil {
 			return
 		}
 		c2, err := Open(dir)

@@ -56,6 +56,31 @@
 // then forgotten, so that a proof refused for want of something the
 // verifier could not fetch comes back with the next sync.
 //
+// # Budget and rates
+//
+// Campaigns of creators the node does not follow — not its own, never
+// bought from, not opened by the user (WithFollowed, Follow) — are kept
+// within a Budget (by default 512 campaigns, 8 MiB of manifests and
+// states, 4 per creator; package peerlimit names the figures). When it is
+// full, a new one evicts the oldest campaign of the peer that brought the
+// most (its source: the relay or the syncing peer), from memory and disk,
+// so that a flood through one connection evicts its own and leaves room
+// for what others bring. A creator over its share is refused with
+// ErrBudget. An evicted campaign is refused for 10 minutes while the
+// budget is full (syncs would otherwise fetch and evict it again and
+// again), then comes back with the next sync that still carries it.
+// Followed campaigns are outside the budget and never evicted. OnEvict
+// hears of evictions.
+//
+// Each peer gets token buckets (package peerlimit): manifests, states and
+// proofs it relays on the topic or pushes, the syncs it asks of this node
+// and its push streams. Over its rate, a gossip message is ignored
+// (pubsub.ValidationIgnore: the relay is not blamed, since it may only
+// forward what others published), and a sync or push stream is reset.
+// One sync brings at most 16,384 records. At most 32 proofs are stored,
+// at most 4 of them against creators of whom the catalog holds no
+// campaign; a valid proof beyond that is neither stored nor relayed.
+//
 // # What bad input gets
 //
 // Forged or altered manifests, states and proofs are rejected by the

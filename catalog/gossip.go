@@ -17,6 +17,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/shardcast/shardcast/internal/peerlimit"
 )
 
 // Topic is the gossipsub topic of the catalog.
@@ -35,8 +37,11 @@ const PushProtocol protocol.ID = "/shardcast/catalog-push/1.0.0"
 // (at most campaign.MaxManifestSize), a state or a proof (at most
 // MaxProofSize); a sync carries at most maxSyncEntries records.
 const (
-	maxRecord      = 1 + MaxProofSize
-	maxSyncEntries = 100_000
+	maxRecord = 1 + MaxProofSize
+	// maxSyncEntries bounds the records one sync brings: a manifest and
+	// a state per campaign, for the budget of campaigns not followed
+	// (512) and many times that followed.
+	maxSyncEntries = 16_384
 	// maxSyncProofs is how many proofs new to this node one sync may
 	// bring; the next sync brings the rest.
 	maxSyncProofs = 16
@@ -65,12 +70,54 @@ type Gossip struct {
 	h     host.Host
 	topic *pubsub.Topic
 	log   *slog.Logger
+	lim   limiters
+}
+
+// limiters bound, per peer, what it hands this node (package peerlimit
+// gives the figures and their reasons). A nil limiter bounds nothing.
+type limiters struct {
+	manifests, states, proofs, syncs, pushes *peerlimit.Limiter
+}
+
+func newLimiters() limiters {
+	return limiters{
+		manifests: peerlimit.New(peerlimit.CatalogManifests),
+		states:    peerlimit.New(peerlimit.CatalogStates),
+		proofs:    peerlimit.New(peerlimit.CatalogProofs),
+		syncs:     peerlimit.New(peerlimit.CatalogSyncs),
+		pushes:    peerlimit.New(peerlimit.CatalogPushes),
+	}
+}
+
+// self is this node's peer ID: what it publishes itself is not rated.
+func (g *Gossip) self() peer.ID {
+	if g.h == nil {
+		return ""
+	}
+	return g.h.ID()
+}
+
+// errRate says that a peer sent more than its share; it is not the
+// message's fault.
+var errRate = errors.New("catalog: peer over its rate")
+
+// allow takes a token of p for a record of the given kind.
+func (l *limiters) allow(p peer.ID, kind byte) bool {
+	switch kind {
+	case kindManifest:
+		return l.manifests.Allow(p)
+	case kindState:
+		return l.states.Allow(p)
+	case kindProof:
+		return l.proofs.Allow(p)
+	}
+	return true
 }
 
 // StartGossip joins the catalog topic, serves the sync protocol and syncs
 // with every peer that connects, until ctx is done.
 func StartGossip(ctx context.Context, c *Catalog, h host.Host, ps *pubsub.PubSub, log *slog.Logger) (*Gossip, error) {
-	g := &Gossip{c: c, h: h, log: log}
+	g := &Gossip{c: c, h: h, log: log, lim: newLimiters()}
 	err := ps.RegisterTopicValidator(Topic, g.validate,
 		pubsub.WithValidatorTimeout(verifyTimeout+5*time.Second), pubsub.WithValidatorConcurrency(validateConcurrency))
 	if err != nil {
@@ -149,12 +196,21 @@ func (g *Gossip) antiEntropy(ctx context.Context, events *pubsub.TopicEventHandl
 // score) what is false, and ignores what is merely unwelcome or cannot be
 // checked now: a manifest or state of an accused creator, whose sender may
 // not know the proof yet, or a proof the verifier could not decide.
+//
+// A peer over its rate (from is the peer that relayed the message, often
+// not its author) and a campaign the budget has no room for are ignored
+// too: an honest relay forwards what others published.
 func (g *Gossip) validate(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-	err := g.accept(ctx, m.Data, false)
+	var err error
+	if len(m.Data) > 0 && from != g.self() && !g.lim.allow(from, m.Data[0]) {
+		err = errRate
+	} else {
+		err = g.accept(ctx, from, m.Data, false)
+	}
 	switch {
 	case err == nil:
 		return pubsub.ValidationAccept
-	case errors.Is(err, ErrRejected) || undecided(err):
+	case errors.Is(err, ErrRejected) || errors.Is(err, ErrBudget) || errors.Is(err, errRate) || undecided(err):
 		g.log.Debug("ignored catalog message", "from", from, "err", err)
 		return pubsub.ValidationIgnore
 	}
@@ -162,15 +218,15 @@ func (g *Gossip) validate(ctx context.Context, from peer.ID, m *pubsub.Message) 
 	return pubsub.ValidationReject
 }
 
-// accept verifies and stores one message. Unless wait, a proof that finds
-// every verifier busy fails with errBusy.
-func (g *Gossip) accept(ctx context.Context, data []byte, wait bool) error {
+// accept verifies and stores one message that source brought. Unless
+// wait, a proof that finds every verifier busy fails with errBusy.
+func (g *Gossip) accept(ctx context.Context, source peer.ID, data []byte, wait bool) error {
 	if len(data) == 0 {
 		return errors.New("empty message")
 	}
 	switch data[0] {
 	case kindManifest:
-		_, _, err := g.c.Add(data[1:])
+		_, _, err := g.c.add(data[1:], source)
 		return err
 	case kindState:
 		id, raw, err := splitState(data[1:])
@@ -261,6 +317,10 @@ func (g *Gossip) PublishProof(ctx context.Context, raw []byte) error {
 // serveSync writes every proof, manifest and state the catalog holds,
 // proofs first.
 func (g *Gossip) serveSync(s network.Stream) {
+	if !g.lim.syncs.Allow(s.Conn().RemotePeer()) {
+		s.Reset()
+		return
+	}
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(syncTimeout))
 	w := bufio.NewWriter(s)
@@ -302,7 +362,7 @@ func (g *Gossip) syncWith(ctx context.Context, p peer.ID) {
 	var proofs [][]byte
 	g.pull(ctx, p, func(rec []byte) {
 		if rec[0] != kindProof {
-			if err := g.accept(ctx, rec, true); err != nil {
+			if err := g.accept(ctx, p, rec, true); err != nil {
 				g.log.Debug("catalog sync: rejected record", "peer", p, "err", err)
 			}
 			return
@@ -386,6 +446,11 @@ func (g *Gossip) push(rec []byte) {
 
 // servePush accepts the records a peer pushes, verifying each.
 func (g *Gossip) servePush(s network.Stream) {
+	remote := s.Conn().RemotePeer()
+	if !g.lim.pushes.Allow(remote) {
+		s.Reset()
+		return
+	}
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(syncTimeout))
 	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
@@ -396,8 +461,12 @@ func (g *Gossip) servePush(s network.Stream) {
 		if err != nil {
 			return
 		}
-		if err := g.accept(ctx, rec, true); err != nil {
-			g.log.Debug("catalog push: rejected record", "peer", s.Conn().RemotePeer(), "err", err)
+		if !g.lim.allow(remote, rec[0]) {
+			s.Reset()
+			return
+		}
+		if err := g.accept(ctx, remote, rec, true); err != nil {
+			g.log.Debug("catalog push: rejected record", "peer", remote, "err", err)
 			s.Reset()
 			return
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/shardcast/shardcast/internal/peerlimit"
 	"github.com/shardcast/shardcast/internal/repo"
 )
 
@@ -55,6 +56,11 @@ const (
 	maxReason = 1 << 10
 	// proofsDir is the catalog's subdirectory of proofs.
 	proofsDir = "proofs"
+	// maxProofs and maxStrangerProofs bound the proofs stored (see
+	// roomForProof): at most 64 MiB. A valid proof beyond them is
+	// neither stored nor relayed.
+	maxProofs         = peerlimit.StoredProofs
+	maxStrangerProofs = peerlimit.UnknownCreatorProofs
 )
 
 var (
@@ -275,7 +281,7 @@ func (c *Catalog) verifyProof(ctx context.Context, h [sha256.Size]byte, raw []by
 	redundant := func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if _, ok := c.proofs.bans[creator]; ok {
+		if _, ok := c.proofs.bans[creator]; ok || !c.roomForProof(creator) {
 			c.proofs.remember(h, nil, c.now())
 			return true
 		}
@@ -293,8 +299,9 @@ func (c *Catalog) verifyProof(ctx context.Context, h [sha256.Size]byte, raw []by
 		return false, fmt.Errorf("catalog: storing proof against %s: %w", creator, err)
 	}
 	c.mu.Lock()
-	if _, ok := c.proofs.bans[creator]; ok {
-		// Another proof against the same creator won the race.
+	if _, ok := c.proofs.bans[creator]; ok || !c.roomForProof(creator) {
+		// Another proof against the same creator won the race, or
+		// others took the room.
 		c.proofs.remember(h, nil, c.now())
 		c.mu.Unlock()
 		os.Remove(path)
@@ -308,6 +315,26 @@ func (c *Catalog) verifyProof(ctx context.Context, h [sha256.Size]byte, raw []by
 		f(p.creator, p.campaign, p.reason)
 	}
 	return true, nil
+}
+
+// roomForProof reports whether a new proof against creator may be stored:
+// at most maxProofs in all, and at most maxStrangerProofs against
+// creators of whom the catalog holds no campaign (identities are free,
+// and such proofs protect nobody here). The caller holds c.mu.
+func (c *Catalog) roomForProof(creator peer.ID) bool {
+	if len(c.proofs.byHash) >= maxProofs {
+		return false
+	}
+	if c.knowsCreator(creator) {
+		return true
+	}
+	strangers := 0
+	for _, p := range c.proofs.byHash {
+		if !c.knowsCreator(p.creator) {
+			strangers++
+		}
+	}
+	return strangers < maxStrangerProofs
 }
 
 // cleanReason makes the verifier's reason one line of valid UTF-8, at most

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/shardcast/shardcast/internal/peerlimit"
 )
 
 // BenchmarkSales runs b.N complete sales (quote, offer, payment on the
@@ -46,7 +48,9 @@ func benchSales(b *testing.B, model string, rate float64) {
 	// CPU profile splits the work: -tagfocus side=creator.
 	var c *creator
 	pprof.Do(context.Background(), pprof.Labels("side", "creator"), func(context.Context) {
-		c = newCreator(b, max(b.N, 4), nil, nil)
+		// 250 concurrent buyers per host: the per-buyer bounds are lifted.
+		c = newCreator(b, max(b.N, 4), &ServerOptions{MaxOpenOffers: -1, MaxReservedShares: -1,
+			QuoteRate: peerlimit.Rate{PerSecond: -1}}, nil)
 	})
 	id := c.pay
 	if model == "shards" {

@@ -133,11 +133,18 @@
 //     (Lightning). A creator offline at its deadline settles or cancels
 //     late; LND cancels a held invoice by itself shortly before its CLTV
 //     expiry, so funds are never locked past it.
-//   - An unpaid offer holds its shares until it expires (OfferTTL), and
-//     peer IDs cost nothing: quotes are not rate-limited per peer beyond
-//     MaxRequests, so a peer can keep shares reserved without paying. The
-//     host's resource manager must allow enough streams per peer for its
-//     buyers.
+//   - Peer IDs cost nothing. An unpaid offer of shares holds them for
+//     ReserveTTL (2 minutes; its invoice expires with it), and one buyer
+//     peer may hold at most MaxOpenOffers unpaid offers (8) holding at
+//     most MaxReservedShares shares (1,000) in one campaign, and send
+//     QuoteRate quotes (5 a second, bursts of 20); beyond, quotes are
+//     refused with CodeBusy. Many identities can still reserve more, each
+//     within those bounds, for as long as they keep quoting. The rows of
+//     offers that expired unpaid are deleted PruneAfter (24 hours) after
+//     they expired, so a buyer whose payment came too late has that long
+//     to ask for its refund voucher; settled offers are kept for ever.
+//     The host's resource manager must allow enough streams per peer for
+//     its buyers.
 //
 // # Performance
 //

@@ -247,7 +247,7 @@ func OpenLedger(path string) (*Ledger, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if _, err := w.Exec(schema); err != nil {
+	if _, err := w.Exec(schema + limitsSchema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("market: creating ledger in %s: %w", path, err)
 	}

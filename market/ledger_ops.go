@@ -64,8 +64,19 @@ type offerRow struct {
 // putOffer records a new offer, with the key of its lock if it has one,
 // and reserves its shares.
 func (l *Ledger) putOffer(ctx context.Context, o *Offer, invoice string, key []byte, now time.Time) error {
+	return l.insertOffer(ctx, o, invoice, key, now, nil)
+}
+
+// insertOffer is putOffer after check, if not nil, passes in the same
+// transaction.
+func (l *Ledger) insertOffer(ctx context.Context, o *Offer, invoice string, key []byte, now time.Time, check func(*wtx) error) error {
 	raw, camp := o.Marshal(), o.Campaign.Bytes()
 	err := l.write(ctx, func(tx *wtx) error {
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		}
 		_, err := tx.exec(sqlInsertOffer,
 			o.ID[:], camp, int(o.Kind), []byte(o.Buyer), len(o.Indices), o.Price.Minor, o.Price.Currency,
 			o.Rail, invoice, now.UnixNano(), o.Expires.UnixNano(), int(offerOpen), raw)

@@ -251,6 +251,7 @@ func TestImports(t *testing.T) {
 		"filippo.io/age", "github.com/ipfs/go-cid", "github.com/libp2p/go-libp2p/core/", "modernc.org/sqlite", "golang.org/x/crypto/chacha20poly1305",
 		"github.com/shardcast/shardcast/campaign", "github.com/shardcast/shardcast/pay",
 		"github.com/shardcast/shardcast/seal", "github.com/shardcast/shardcast/shares",
+		"github.com/shardcast/shardcast/internal/peerlimit",
 	}
 	for _, imp := range pkg.Imports {
 		if !strings.Contains(strings.Split(imp, "/")[0], ".") {

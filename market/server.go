@@ -20,6 +20,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/internal/peerlimit"
 	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/shares"
 )
@@ -39,9 +40,29 @@ type Source interface {
 
 // ServerOptions configure a Server. The zero value is ready to use.
 type ServerOptions struct {
-	// OfferTTL is how long an offer, and its invoice, can be paid; its
-	// shares stay reserved that long. 0 means DefaultOfferTTL.
+	// OfferTTL is how long an offer that reserves no shares (access to a
+	// pay campaign, a donation), and its invoice, can be paid. 0 means
+	// DefaultOfferTTL.
 	OfferTTL time.Duration
+	// ReserveTTL is how long an offer of shares, and its invoice, can be
+	// paid: its shares stay reserved that long and no longer. 0 means
+	// the shorter of OfferTTL and peerlimit.ReserveTTL (2 minutes).
+	ReserveTTL time.Duration
+	// MaxOpenOffers bounds the unpaid offers one buyer peer may hold in
+	// one campaign, and MaxReservedShares the shares they hold; a quote
+	// beyond either is refused with CodeBusy. 0 means
+	// peerlimit.OpenOffersPerBuyer (8) and peerlimit.ReservedPerBuyer
+	// (1,000); a negative value means no bound.
+	MaxOpenOffers     int
+	MaxReservedShares int
+	// QuoteRate bounds the quotes of one buyer peer; more are refused
+	// with CodeBusy. The zero Rate means peerlimit.MarketQuotes (5 a
+	// second, bursts of 20); a negative PerSecond means no bound.
+	QuoteRate peerlimit.Rate
+	// PruneAfter is how long after it expired an unpaid offer's ledger
+	// row is deleted by the sweep. 0 means peerlimit.PruneExpiredAfter
+	// (24 hours); a negative value keeps them for ever.
+	PruneAfter time.Duration
 	// MaxRequests bounds the requests served at once; more are refused
 	// with CodeBusy. 0 means 4,096.
 	MaxRequests int
@@ -89,8 +110,23 @@ func (o *ServerOptions) applyDefaults() {
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = time.Minute
 	}
+	if o.ReserveTTL <= 0 {
+		o.ReserveTTL = min(o.OfferTTL, peerlimit.ReserveTTL)
+	}
+	if o.MaxOpenOffers == 0 {
+		o.MaxOpenOffers = peerlimit.OpenOffersPerBuyer
+	}
+	if o.MaxReservedShares == 0 {
+		o.MaxReservedShares = peerlimit.ReservedPerBuyer
+	}
+	if o.QuoteRate == (peerlimit.Rate{}) {
+		o.QuoteRate = peerlimit.MarketQuotes
+	}
+	if o.PruneAfter == 0 {
+		o.PruneAfter = peerlimit.PruneExpiredAfter
+	}
 	if o.SweepInterval <= 0 {
-		o.SweepInterval = min(o.OfferTTL/4, 30*time.Second)
+		o.SweepInterval = min(o.ReserveTTL/4, 30*time.Second)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -112,8 +148,9 @@ type Server struct {
 	opts   ServerOptions
 	log    *slog.Logger
 
-	sem   chan struct{}
-	locks offerLocks
+	sem    chan struct{}
+	locks  offerLocks
+	quotes *peerlimit.Limiter // nil: no bound
 
 	booksMu sync.Mutex
 	books   map[cid.Cid]*shareBook
@@ -155,6 +192,9 @@ func NewServer(h host.Host, key crypto.PrivKey, ledger *Ledger, rails []pay.Rail
 	s.opts.applyDefaults()
 	s.log = s.opts.Logger
 	s.sem = make(chan struct{}, s.opts.MaxRequests)
+	if s.opts.QuoteRate.PerSecond >= 0 {
+		s.quotes = peerlimit.New(s.opts.QuoteRate, peerlimit.WithClock(s.opts.Now))
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.sweepLoop()
@@ -220,7 +260,9 @@ func (s *Server) serve(ctx context.Context, st network.Stream) []byte {
 	switch m := msg.(type) {
 	case *quote:
 		var o *Offer
-		if o, err = s.quote(ctx, remote, m); err == nil {
+		if !s.quotes.Allow(remote) {
+			err = refuse(CodeBusy, "too many quotes from %s; retry later", remote)
+		} else if o, err = s.quote(ctx, remote, m); err == nil {
 			resp = o.Marshal()
 		}
 	case *payment:
@@ -295,6 +337,9 @@ func (s *Server) quote(ctx context.Context, remote peer.ID, q *quote) (_ *Offer,
 		if !now.Before(m.Deadline) {
 			return nil, refuse(CodeClosed, "campaign %v closed at %s", q.Campaign, m.Deadline.UTC().Format(time.RFC3339))
 		}
+		if err := s.checkCaps(ctx, remote, q.Campaign, q.Shares); err != nil {
+			return nil, err
+		}
 		if m.AllOrNothing {
 			if oc, err := s.ledger.outcomeOf(q.Campaign); err != nil || oc != outcomeNone {
 				return nil, errors.Join(err, refuse(CodeClosed, "campaign %v has ended its pledges", q.Campaign))
@@ -323,6 +368,11 @@ func (s *Server) quote(ctx context.Context, remote peer.ID, q *quote) (_ *Offer,
 	default:
 		return nil, refuse(CodeUnsupported, "campaign %v is free to watch: donate instead", q.Campaign)
 	}
+	if indices == nil {
+		if err := s.checkCaps(ctx, remote, q.Campaign, 0); err != nil {
+			return nil, err
+		}
+	}
 	return s.offer(ctx, remote, q, m, rail, indices, price, now)
 }
 
@@ -336,6 +386,9 @@ func (s *Server) offer(ctx context.Context, remote peer.ID, q *quote, m *campaig
 		Amount: pay.Amount{Minor: price, Currency: m.Currency},
 		Memo:   fmt.Sprintf("shardcast %v: %s", q.Kind, q.Campaign),
 		Expiry: s.opts.OfferTTL,
+	}
+	if len(indices) > 0 {
+		req.Expiry = s.opts.ReserveTTL
 	}
 	var key []byte
 	if q.Kind == KindBuy && m.Model == campaign.ModelShards && reveals(rail) {
@@ -355,8 +408,11 @@ func (s *Server) offer(ctx context.Context, remote peer.ID, q *quote, m *campaig
 	if err := o.sign(s.key); err != nil {
 		return nil, fmt.Errorf("signing offer: %w", err)
 	}
-	if err := s.ledger.putOffer(ctx, o, inv.ID, key, now); err != nil {
+	if err := s.ledger.putOfferCapped(ctx, o, inv.ID, key, now, s.caps()); err != nil {
 		rail.Cancel(context.WithoutCancel(ctx), inv.ID)
+		if errors.Is(err, errBuyerLimit) {
+			return nil, s.capRefusal(q.Campaign)
+		}
 		return nil, err
 	}
 	return o, nil

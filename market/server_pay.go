@@ -229,6 +229,9 @@ func (s *Server) sweepLoop() {
 		if _, err := s.sweep(s.ctx); err != nil && s.ctx.Err() == nil {
 			s.log.Error("market: sweeping expired offers", "err", err)
 		}
+		if _, err := s.prune(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Error("market: pruning expired offers", "err", err)
+		}
 		select {
 		case <-s.ctx.Done():
 			return

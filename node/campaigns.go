@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
@@ -170,6 +171,7 @@ func (n *Node) OpenCampaignAt(ctx context.Context, id cid.Cid, at int64) (io.Rea
 	if err != nil {
 		return nil, 0, e, err
 	}
+	n.catalog.Follow(e.Manifest.Creator) // the user opened it
 	var key *age.X25519Identity
 	if e.Manifest.Model != campaign.ModelOpen {
 		if key, err = n.ContentKey(e.Manifest.Content); err != nil {
@@ -204,4 +206,39 @@ func (n *Node) CanRead(e catalog.Entry) bool {
 	}
 	_, err := n.ContentKey(e.Manifest.Content)
 	return err == nil
+}
+
+// follows says whether the node follows a campaign, keeping it outside
+// the catalog's budget of campaigns from strangers: its own, and those it
+// can decrypt (bought, or unlocked). Creators bought from are followed
+// at start (followPurchases) and when the user buys or opens a work.
+func (n *Node) follows(e catalog.Entry) bool {
+	if e.Manifest.Creator == n.ID() {
+		return true
+	}
+	if e.Manifest.Model == campaign.ModelOpen {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(n.repo.Path(keysDir), e.Manifest.Content.String()+".key"))
+	return err == nil
+}
+
+// followPurchases follows the creators this node bought from or donated
+// to.
+func (n *Node) followPurchases(ctx context.Context) {
+	if n.ledger == nil {
+		return
+	}
+	list, err := n.ledger.Purchases(ctx, cid.Undef)
+	if err != nil {
+		n.log.Warn("reading purchases to follow their creators", "err", err)
+		return
+	}
+	seen := map[peer.ID]bool{}
+	for _, p := range list {
+		if !seen[p.Creator] {
+			seen[p.Creator] = true
+			n.catalog.Follow(p.Creator)
+		}
+	}
 }

@@ -166,12 +166,13 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, er
 	if e.Rejected != "" {
 		return nil, fmt.Errorf("campaign %s: %w: %s", id, catalog.ErrRejected, e.Rejected)
 	}
+	n.follow(e)
 	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
 		return nil, err
 	}
 	order := market.Order{Campaign: id, Manifest: e.Manifest, Shares: k}
 	if e.Manifest.Model == campaign.ModelShards {
-		if order.Commitments, err = n.commitmentsOf(ctx, e); err != nil {
+		if order.Commitments, err = n.commitmentsOf(ctx, e, campaign.MaxShares); err != nil {
 			return nil, err
 		}
 	}
@@ -211,6 +212,7 @@ func (n *Node) Donate(ctx context.Context, id cid.Cid, amount int64) (*market.Pu
 	if e.Manifest.Creator == n.ID() {
 		return nil, errors.New("this node is the campaign's creator: it cannot donate to itself")
 	}
+	n.follow(e)
 	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
 		return nil, err
 	}

@@ -114,7 +114,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	nctx, cancel := context.WithCancel(context.Background())
 	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint,
 		cheat: opts.Cheat, lnd: opts.Lightning,
-		shards: shardsState{commitments: map[cid.Cid]*shares.Commitments{}, tracking: map[cid.Cid]bool{}}}
+		shards: shardsState{commitments: map[cid.Cid]*shares.Commitments{}, tracking: map[cid.Cid]*tracked{}}}
 	if n.lnd == nil {
 		n.lnd = r.Config.Lightning
 	}
@@ -123,7 +123,8 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 			n.Close()
 		}
 	}()
-	if n.catalog, err = catalog.Open(r.Path(catalogDir), catalog.WithProofVerifier(n.verifyProof)); err != nil {
+	if n.catalog, err = catalog.Open(r.Path(catalogDir), catalog.WithProofVerifier(n.verifyProof),
+		catalog.WithFollowed(n.follows)); err != nil {
 		return nil, err
 	}
 	if n.pool, err = pool.Open(r.Path(poolDir)); err != nil {
@@ -196,6 +197,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	if err := n.startMarket(); err != nil {
 		return nil, err
 	}
+	n.followPurchases(ctx)
 	if n.poolGossip, err = pool.StartGossip(n.ctx, n.pool, n.host, ps, n.log); err != nil {
 		return nil, err
 	}

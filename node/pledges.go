@@ -132,7 +132,7 @@ func (n *Node) verifyProof(ctx context.Context, raw []byte) (peer.ID, cid.Cid, s
 	if err != nil {
 		return "", cid.Undef, "", err
 	}
-	c, err := n.commitmentsOf(ctx, catalog.Entry{ID: p.Campaign(), Manifest: m})
+	c, err := n.commitmentsOf(ctx, catalog.Entry{ID: p.Campaign(), Manifest: m}, n.shareCap(p.Campaign()))
 	if err != nil {
 		// Not a verdict: the catalog tries again when the proof comes back.
 		if ctx.Err() == nil {
@@ -184,7 +184,7 @@ func (n *Node) resumeLocked() {
 		if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
 			n.log.Warn("resuming a pledge: the creator is not reachable yet", "campaign", o.Campaign, "err", err)
 		}
-		c, err := n.commitmentsOf(ctx, e)
+		c, err := n.commitmentsOf(ctx, e, campaign.MaxShares)
 		if err != nil {
 			return market.Order{}, err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
+	"github.com/shardcast/shardcast/internal/peerlimit"
 	"github.com/shardcast/shardcast/internal/repo"
 	"github.com/shardcast/shardcast/seal"
 	"github.com/shardcast/shardcast/shares"
@@ -35,7 +36,17 @@ const (
 type shardsState struct {
 	mu          sync.Mutex
 	commitments map[cid.Cid]*shares.Commitments
-	tracking    map[cid.Cid]bool
+	tracking    map[cid.Cid]*tracked
+	queue       []cid.Cid // campaigns waiting for a tracking worker
+	workers     int       // tracking workers running, at most peerlimit.TrackWorkers
+	pools       int       // pools tracked of campaigns not followed
+}
+
+// tracked is where the tracking of one campaign stands.
+type tracked struct {
+	attempts int
+	pool     bool // its pool is tracked
+	followed bool // counted outside pools
 }
 
 // publishShards splits a fresh secret into n shares, encrypts the content to
@@ -129,25 +140,27 @@ func (n *Node) ownShare(m *campaign.Manifest, index uint32) (shares.Share, error
 }
 
 // commitmentsOf returns a shards campaign's checked commitments, fetching
-// them once.
-func (n *Node) commitmentsOf(ctx context.Context, e catalog.Entry) (*shares.Commitments, error) {
+// them once, if the campaign has at most maxShares shares (else an error
+// wrapping campaign.ErrTooLarge). The file is read in one stream of the
+// size the manifest implies, after checking its size (see
+// campaign.Manifest.ReadCommitments).
+func (n *Node) commitmentsOf(ctx context.Context, e catalog.Entry, maxShares int) (*shares.Commitments, error) {
 	n.shards.mu.Lock()
 	c := n.shards.commitments[e.ID]
 	n.shards.mu.Unlock()
 	if c != nil {
 		return c, nil
 	}
+	if e.Manifest.Shards > maxShares {
+		return nil, fmt.Errorf("campaign %s of %d shares, more than the %d loaded here: %w", e.ID, e.Manifest.Shards, maxShares, campaign.ErrTooLarge)
+	}
 	f, err := n.Open(ctx, e.Manifest.Commitments)
 	if err != nil {
 		return nil, fmt.Errorf("fetching the commitments of %s: %w", e.ID, err)
 	}
-	data, err := io.ReadAll(f.NewReader(ctx, 0, -1))
+	c, err = e.Manifest.ReadCommitments(f.NewReader(ctx, 0, -1), f.Size(), maxShares)
 	if err != nil {
 		return nil, fmt.Errorf("fetching the commitments of %s: %w", e.ID, err)
-	}
-	c, err = e.Manifest.OpenCommitments(data)
-	if err != nil {
-		return nil, err
 	}
 	n.shards.mu.Lock()
 	n.shards.commitments[e.ID] = c
@@ -155,43 +168,170 @@ func (n *Node) commitmentsOf(ctx context.Context, e catalog.Entry) (*shares.Comm
 	return c, nil
 }
 
-// track starts following a shards campaign's pool, retrying until its
-// commitments can be fetched.
+// shareCap is the largest N whose commitments the node loads for a
+// campaign: any for those it follows, peerlimit.MaxUnfollowedShares for
+// the others.
+func (n *Node) shareCap(id cid.Cid) int {
+	if n.catalog.Followed(id) {
+		return campaign.MaxShares
+	}
+	return peerlimit.MaxUnfollowedShares
+}
+
+// track queues a shards campaign for a tracking worker, which fetches its
+// commitments and follows its pool. At most peerlimit.TrackWorkers
+// workers run, whatever the number of campaigns; a campaign whose
+// commitments cannot be fetched is tried peerlimit.TrackAttempts times
+// with a growing backoff (a timer, not a goroutine, waits), then dropped
+// until the catalog hears of it again. The pools of at most
+// peerlimit.UnfollowedPools campaigns the node does not follow are
+// tracked.
 func (n *Node) track(e catalog.Entry) {
 	if e.Manifest.Model != campaign.ModelShards || n.pool == nil {
 		return
 	}
 	n.shards.mu.Lock()
-	if n.shards.tracking[e.ID] {
+	defer n.shards.mu.Unlock()
+	if n.shards.tracking[e.ID] != nil {
+		return
+	}
+	n.shards.tracking[e.ID] = &tracked{}
+	n.enqueue(e.ID)
+}
+
+// enqueue hands a campaign to a tracking worker, starting one if fewer
+// than peerlimit.TrackWorkers run; the caller holds n.shards.mu.
+func (n *Node) enqueue(id cid.Cid) {
+	if n.ctx.Err() != nil {
+		return
+	}
+	n.shards.queue = append(n.shards.queue, id)
+	if n.shards.workers >= peerlimit.TrackWorkers {
+		return
+	}
+	n.shards.workers++
+	n.wg.Add(1)
+	go n.trackWorker()
+}
+
+func (n *Node) trackWorker() {
+	defer n.wg.Done()
+	for {
+		n.shards.mu.Lock()
+		if len(n.shards.queue) == 0 || n.ctx.Err() != nil {
+			n.shards.workers--
+			n.shards.mu.Unlock()
+			return
+		}
+		id := n.shards.queue[0]
+		n.shards.queue = n.shards.queue[1:]
+		n.shards.mu.Unlock()
+		n.trackOnce(id)
+	}
+}
+
+// trackOnce makes one attempt at following a campaign's pool.
+func (n *Node) trackOnce(id cid.Cid) {
+	e, err := n.catalog.Get(id)
+	followed := n.catalog.Followed(id)
+	n.shards.mu.Lock()
+	t := n.shards.tracking[id]
+	if err != nil || t == nil || t.pool {
+		if err != nil && t != nil {
+			delete(n.shards.tracking, id) // evicted meanwhile
+		}
 		n.shards.mu.Unlock()
 		return
 	}
-	n.shards.tracking[e.ID] = true
+	if !followed && n.shards.pools >= peerlimit.UnfollowedPools {
+		// No room: dropped until the catalog hears of it again, or the
+		// user follows it.
+		delete(n.shards.tracking, id)
+		n.shards.mu.Unlock()
+		return
+	}
 	n.shards.mu.Unlock()
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
-			ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
-			c, err := n.commitmentsOf(ctx, e)
-			cancel()
-			if err == nil {
-				if err := n.pool.Track(e.ID, e.Manifest, c); err != nil {
-					n.log.Warn("tracking the share pool", "campaign", e.ID, "err", err)
-				}
+
+	ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+	c, err := n.commitmentsOf(ctx, e, n.shareCap(id))
+	cancel()
+	n.shards.mu.Lock()
+	defer n.shards.mu.Unlock()
+	if n.shards.tracking[id] != t {
+		return // evicted meanwhile
+	}
+	switch {
+	case err == nil:
+		if !followed {
+			if n.shards.pools >= peerlimit.UnfollowedPools {
+				delete(n.shards.tracking, id)
 				return
 			}
-			if errors.Is(err, campaign.ErrBadManifest) {
-				n.log.Warn("campaign with bad commitments", "campaign", e.ID, "err", err)
-				return
-			}
-			select {
-			case <-n.ctx.Done():
-				return
-			case <-time.After(wait):
-			}
+			n.shards.pools++
 		}
-	}()
+		t.pool, t.followed = true, followed
+		if err := n.pool.Track(id, e.Manifest, c); err != nil {
+			n.log.Warn("tracking the share pool", "campaign", id, "err", err)
+		}
+	case errors.Is(err, campaign.ErrBadManifest):
+		n.log.Warn("campaign with bad commitments", "campaign", id, "err", err)
+		t.pool = false
+		t.attempts = peerlimit.TrackAttempts // never again while held
+	case errors.Is(err, campaign.ErrTooLarge):
+		n.log.Debug("not tracking a large campaign the node does not follow", "campaign", id, "shares", e.Manifest.Shards)
+		delete(n.shards.tracking, id)
+	default:
+		t.attempts++
+		if t.attempts >= peerlimit.TrackAttempts {
+			n.log.Debug("giving up fetching commitments for now", "campaign", id, "err", err)
+			delete(n.shards.tracking, id)
+			return
+		}
+		wait := min(peerlimit.TrackBackoff<<(t.attempts-1), peerlimit.TrackMaxBackoff)
+		time.AfterFunc(wait, func() {
+			n.shards.mu.Lock()
+			defer n.shards.mu.Unlock()
+			if n.shards.tracking[id] == t {
+				n.enqueue(id)
+			}
+		})
+	}
+}
+
+// untrack forgets a campaign the catalog evicted, and leaves its pool.
+func (n *Node) untrack(id cid.Cid) {
+	n.shards.mu.Lock()
+	t := n.shards.tracking[id]
+	delete(n.shards.tracking, id)
+	delete(n.shards.commitments, id)
+	if t != nil && t.pool && !t.followed {
+		n.shards.pools--
+	}
+	n.shards.mu.Unlock()
+	if t != nil && t.pool {
+		n.pool.Untrack(id)
+	}
+}
+
+// follow takes a campaign's creator out of the catalog's budget (the user
+// buys from it or opens its work) and tracks the campaign's pool, even if
+// the pools of campaigns not followed are full.
+func (n *Node) follow(e catalog.Entry) {
+	n.catalog.Follow(e.Manifest.Creator)
+	if e.Manifest.Model != campaign.ModelShards || n.pool == nil {
+		return
+	}
+	n.shards.mu.Lock()
+	defer n.shards.mu.Unlock()
+	t := n.shards.tracking[e.ID]
+	switch {
+	case t == nil:
+		n.shards.tracking[e.ID] = &tracked{}
+		n.enqueue(e.ID)
+	case t.pool && !t.followed:
+		t.followed = true
+		n.shards.pools--
+	}
 }
 
 // unlocked stores the identity the pool rebuilt for a campaign: from now
@@ -351,6 +491,7 @@ func (n *Node) Pooled(id cid.Cid) int {
 func (n *Node) startPool() {
 	n.pool.OnUnlock(n.unlocked)
 	n.catalog.OnNew(n.track)
+	n.catalog.OnEvict(n.untrack)
 	for _, e := range n.catalog.List() {
 		n.track(e)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -256,4 +257,46 @@ func (w *worker) prefixSums(points []byte, lo, hi int, loc []byte, sum *edwards2
 		putAffine(loc[(lo+i+1)*affineSize:], &x, &y)
 	}
 	return -1
+}
+
+// CommitmentsSize returns the size of the commitments file of n shares:
+// 41 + 32·n bytes.
+func CommitmentsSize(n int) int64 {
+	return commitmentsHeader + int64(n)*PointSize
+}
+
+// ReadCommitments decodes a commitments file of exactly n shares from r,
+// in a stream: it reads the header first and refuses a file whose magic,
+// version or N is not what is expected before reading any point, then
+// reads exactly 32·n bytes and checks that nothing follows. It allocates
+// no more than the file's points, so the caller bounds the memory by
+// bounding n. Like UnmarshalBinary it checks the framing only: call Check
+// before trusting the points.
+func ReadCommitments(r io.Reader, n int) (*Commitments, error) {
+	if n < 1 || n > MaxShares {
+		return nil, fmt.Errorf("shares: commitments for %d shares, want 1 to %d", n, MaxShares)
+	}
+	var h [commitmentsHeader]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, fmt.Errorf("shares: reading the commitments header: %w", err)
+	}
+	if string(h[:4]) != commitmentsMagic {
+		return nil, fmt.Errorf("shares: commitments start with %q, want %q", h[:4], commitmentsMagic)
+	}
+	if h[4] != commitmentsVersion {
+		return nil, fmt.Errorf("shares: commitments version %d, want %d", h[4], commitmentsVersion)
+	}
+	if got := binary.BigEndian.Uint32(h[5:9]); int64(got) != int64(n) {
+		return nil, fmt.Errorf("shares: commitments for %d shares, want %d", got, n)
+	}
+	c := &Commitments{n: n, points: make([]byte, n*PointSize)}
+	copy(c.x[:], h[9:])
+	if _, err := io.ReadFull(r, c.points); err != nil {
+		return nil, fmt.Errorf("shares: reading %d commitments: %w", n, err)
+	}
+	var extra [1]byte
+	if k, err := io.ReadFull(r, extra[:]); k != 0 || err != io.EOF {
+		return nil, fmt.Errorf("shares: commitments for %d shares: bytes after the last point", n)
+	}
+	return c, nil
 }

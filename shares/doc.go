@@ -65,7 +65,9 @@
 //
 // The creator calls Split, keeps the shares, and publishes the commitments
 // (Commitments.MarshalBinary) with the campaign. A node loads them with
-// UnmarshalBinary, runs Check once, then checks every share it hears with
+// UnmarshalBinary, or from a stream with ReadCommitments, which reads
+// exactly the 41 + 32·N bytes of the N it expects and refuses a header
+// for another N before reading a point; it runs Check once, then checks every share it hears with
 // Verify (or many at once with VerifyBatch), and rebuilds the secret with
 // Combine (or CombineAggregate) when it has all N. Share.String and
 // Aggregate.String never print a value, so shares can be logged.
