@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"time"
 
+	cid "github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/shardcast/shardcast/pay"
 )
 
 // The buyer's side of the ledger: each purchase is recorded before any
@@ -126,4 +129,69 @@ func (l *Ledger) PurchaseByRequest(ctx context.Context, request string) (*Purcha
 	var id OfferID
 	copy(id[:], b)
 	return l.Purchase(ctx, id)
+}
+
+// CheckPurchases verifies the buyer side of the ledger: each complete
+// purchase holds its delivery and a receipt for its offer's terms, and
+// no other purchase holds one. Given the node's rails, it also matches
+// every debit of each rail that lists its payments (pay.PaymentLister)
+// with a purchase: a complete purchase was paid once and not refunded, a
+// refunded one was paid and refunded, a failed or expired one was never
+// paid (or refunded), and no payment lacks its purchase. Purchases still
+// paying or pledged may be either way. It returns every breach found.
+func (l *Ledger) CheckPurchases(ctx context.Context, rails ...pay.Rail) error {
+	recs, err := l.Purchases(ctx, cid.Undef)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	bad := func(r PurchaseRecord, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("market: ledger %s: purchase %v (%s): %s", l.path, r.Offer.ID, r.Status, fmt.Sprintf(format, args...)))
+	}
+	for _, r := range recs {
+		o, rc := r.Offer, r.Receipt
+		switch {
+		case r.Status == "complete" && rc == nil:
+			bad(r, "complete without its delivery and receipt")
+		case r.Status == "complete" && (rc.Offer != o.ID || rc.Amount != o.Price || rc.Kind != o.Kind || len(rc.Indices) != len(o.Indices)):
+			bad(r, "its receipt does not match its offer")
+		case r.Status != "complete" && rc != nil:
+			bad(r, "holds a delivery but is not complete")
+		}
+	}
+	for _, rail := range rails {
+		lister, ok := rail.(pay.PaymentLister)
+		if !ok {
+			continue
+		}
+		pms, err := lister.Payments(ctx)
+		if err != nil {
+			return err
+		}
+		paid := make(map[string]pay.PaymentRecord, len(pms))
+		for _, p := range pms {
+			paid[p.Request] = p
+		}
+		for _, r := range recs {
+			if r.Offer.Rail != rail.Name() {
+				continue
+			}
+			p, ok := paid[r.Offer.Request]
+			delete(paid, r.Offer.Request)
+			switch {
+			case ok && p.Amount != r.Offer.Price:
+				bad(r, "paid %v, its price is %v", p.Amount, r.Offer.Price)
+			case r.Status == "complete" && (!ok || p.Refunded):
+				bad(r, "delivered, but the %s rail holds no payment of it (paid %v, refunded %v)", rail.Name(), ok, p.Refunded)
+			case r.Status == "refunded" && (!ok || !p.Refunded):
+				bad(r, "refunded, but the %s rail says paid %v, refunded %v", rail.Name(), ok, p.Refunded)
+			case (r.Status == "failed" || r.Status == "expired") && ok && !p.Refunded:
+				bad(r, "ended without delivery, but the %s rail paid it and holds no refund", rail.Name())
+			}
+		}
+		for _, p := range paid {
+			errs = append(errs, fmt.Errorf("market: ledger %s: the %s rail paid %v for a request no purchase names", l.path, rail.Name(), p.Amount))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -35,3 +35,16 @@ func Definitive(err error) bool {
 	}
 	return false
 }
+
+// PaymentRecord is a payment as the payer's rail recorded it.
+type PaymentRecord struct {
+	Request  string // as passed to Pay
+	Amount   Amount
+	Refunded bool
+}
+
+// A PaymentLister is a payer's rail that lists every payment it made,
+// so that an audit can match each debit with what it bought.
+type PaymentLister interface {
+	Payments(ctx context.Context) ([]PaymentRecord, error)
+}
