@@ -13,6 +13,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
@@ -20,8 +21,10 @@ import (
 
 // Market is what the buying endpoints need of a node.
 type Market interface {
-	Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, error)
-	Donate(ctx context.Context, id cid.Cid, amount int64) (*market.Purchase, error)
+	// Buy and Donate run a purchase under the caller's request ID ("" for
+	// none); one that outlives ctx goes on (a *market.PendingError).
+	Buy(ctx context.Context, id cid.Cid, k int, request string) (*market.Purchase, error)
+	Donate(ctx context.Context, id cid.Cid, amount int64, request string) (*market.Purchase, error)
 	Receipts(ctx context.Context, id cid.Cid) ([]market.PurchaseRecord, error)
 	Balance(ctx context.Context, currency string) (int64, error)
 	// BalanceRail names the rail whose wallet Balance reads for currency.
@@ -136,6 +139,10 @@ type ReceiptInfo struct {
 	// are held until Until: settled if the goal is met, returned if not.
 	Pledged bool   `json:"pledged,omitempty"`
 	Until   string `json:"until,omitempty"`
+	// Note says why a purchase failed, or what holds up a pending one.
+	Note string `json:"note,omitempty"`
+	// RequestID is the request ID the purchase was made under, if any.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 func receiptInfo(r *market.Receipt) ReceiptInfo {
@@ -146,14 +153,47 @@ func receiptInfo(r *market.Receipt) ReceiptInfo {
 	}
 }
 
-// BuyRequest is the body of POST /api/v1/campaigns/ID/buy.
+// BuyRequest is the body of POST /api/v1/campaigns/ID/buy. Shares is
+// the number of shares (model shards; 1 if left out) or 0 or 1 (model
+// pay). RequestID, or the Idempotency-Key header, names the request: the
+// same ID again returns the first purchase's outcome instead of buying
+// again.
 type BuyRequest struct {
-	Shares int `json:"shares"`
+	Shares    int    `json:"shares"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // DonateRequest is the body of POST /api/v1/campaigns/ID/donate.
 type DonateRequest struct {
-	Amount int64 `json:"amount"`
+	Amount    int64  `json:"amount"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// buyBody is BuyRequest as decoded: a left-out share count is told from 0.
+type buyBody struct {
+	Shares    *int   `json:"shares"`
+	RequestID string `json:"request_id"`
+}
+
+// requestID returns the request's ID: the body's, else the
+// Idempotency-Key header's; both given must agree.
+func requestID(r *http.Request, inBody string) (string, error) {
+	h := r.Header.Get("Idempotency-Key")
+	switch {
+	case h != "" && inBody != "" && h != inBody:
+		return "", fmt.Errorf("request_id %q and Idempotency-Key %q differ", inBody, h)
+	case inBody != "":
+		h = inBody
+	}
+	if len(h) > market.MaxRequestID {
+		return "", fmt.Errorf("request ID of %d bytes: at most %d", len(h), market.MaxRequestID)
+	}
+	for i := 0; i < len(h); i++ {
+		if h[i] < 0x21 || h[i] > 0x7e {
+			return "", fmt.Errorf("request ID %.40q: printable ASCII only", h)
+		}
+	}
+	return h, nil
 }
 
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -168,7 +208,9 @@ func marketStatus(err error) int {
 	switch {
 	case errors.Is(err, catalog.ErrUnknown):
 		return http.StatusNotFound
-	case errors.Is(err, market.ErrSoldOut):
+	case errors.Is(err, market.ErrBadOrder):
+		return http.StatusBadRequest
+	case errors.Is(err, market.ErrSoldOut), errors.Is(err, market.ErrHeld):
 		return http.StatusConflict
 	case errors.Is(err, pay.ErrInsufficientFunds):
 		return http.StatusPaymentRequired
@@ -183,18 +225,46 @@ func (s *Server) handleBuy(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req BuyRequest
+	var req buyBody
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	p, err := s.m.Buy(r.Context(), e.ID, req.Shares)
-	s.answerPurchase(w, "buying", "bought", e.ID, p, err)
+	rid, err := requestID(r, req.RequestID)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	k := 0
+	switch {
+	case req.Shares != nil:
+		k = *req.Shares
+	case e.Manifest.Model == campaign.ModelShards:
+		k = 1
+	}
+	if k < 0 || (k == 0 && e.Manifest.Model == campaign.ModelShards) {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("buying %d shares of %s: ask for at least one", k, e.ID))
+		return
+	}
+	p, err := s.m.Buy(r.Context(), e.ID, k, rid)
+	s.answerPurchase(w, "buying", "bought", rid, e.ID, p, err)
 }
 
-// answerPurchase writes the receipt of a purchase or donation, or the
-// error that stopped it.
+// answerPurchase writes the receipt of a purchase or donation (200), the
+// state of one still under way (202: it may complete; its receipt will
+// say), or the error that stopped it.
 // doing names the attempt in errors ("buying"), done the success in logs.
-func (s *Server) answerPurchase(w http.ResponseWriter, doing, done string, id cid.Cid, p *market.Purchase, err error) {
+func (s *Server) answerPurchase(w http.ResponseWriter, doing, done, rid string, id cid.Cid, p *market.Purchase, err error) {
+	var pending *market.PendingError
+	if errors.As(err, &pending) {
+		ri := ReceiptInfo{Campaign: id.String(), Status: "pending", Time: time.Now().UTC().Format(time.RFC3339), Note: pending.Err.Error(),
+			RequestID: rid}
+		if o := pending.Offer; o != nil {
+			ri.Offer, ri.Kind, ri.Amount, ri.Currency, ri.Rail, ri.Indices = o.ID.String(), o.Kind.String(), o.Price.Minor, o.Price.Currency, o.Rail, o.Indices
+		}
+		s.log.Info("purchase pending", "campaign", id, "offer", ri.Offer, "why", ri.Note)
+		writeJSON(w, http.StatusAccepted, ri)
+		return
+	}
 	if err != nil {
 		writeError(w, marketStatus(err), fmt.Errorf("%s %s: %w", doing, id, err))
 		return
@@ -209,7 +279,7 @@ func (s *Server) answerPurchase(w http.ResponseWriter, doing, done string, id ci
 		ri = ReceiptInfo{Offer: o.ID.String(), Campaign: o.Campaign.String(), Kind: o.Kind.String(), Amount: o.Price.Minor,
 			Currency: o.Price.Currency, Indices: o.Indices, Time: time.Now().UTC().Format(time.RFC3339)}
 	}
-	ri.Rail = p.Offer.Rail
+	ri.Rail, ri.Status = p.Offer.Rail, "complete"
 	if p.Pledged {
 		ri.Pledged, ri.Status, ri.Until = true, "pledged", p.Until.UTC().Format(time.RFC3339)
 		done = "pledged"
@@ -227,12 +297,17 @@ func (s *Server) handleDonate(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
+	rid, err := requestID(r, req.RequestID)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
 	if req.Amount <= 0 {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("donation amount %d: must be positive", req.Amount))
 		return
 	}
-	p, err := s.m.Donate(r.Context(), e.ID, req.Amount)
-	s.answerPurchase(w, "donating to", "donated", e.ID, p, err)
+	p, err := s.m.Donate(r.Context(), e.ID, req.Amount, rid)
+	s.answerPurchase(w, "donating to", "donated", rid, e.ID, p, err)
 }
 
 func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
@@ -255,10 +330,15 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 		if rec.Receipt != nil {
 			ri = receiptInfo(rec.Receipt)
 		} else {
-			ri = ReceiptInfo{Offer: rec.Offer.ID.String(), Campaign: rec.Offer.Campaign.String(), Kind: rec.Offer.Kind.String(),
-				Time: rec.Created.UTC().Format(time.RFC3339)}
+			// Not delivered (yet): what is at stake is the offer's price.
+			o := rec.Offer
+			ri = ReceiptInfo{Offer: o.ID.String(), Campaign: o.Campaign.String(), Kind: o.Kind.String(),
+				Amount: o.Price.Minor, Currency: o.Price.Currency, Indices: o.Indices, Time: rec.Created.UTC().Format(time.RFC3339)}
 		}
-		ri.Creator, ri.Status = rec.Creator.String(), rec.Status
+		ri.Creator, ri.Status, ri.Rail, ri.Note, ri.RequestID = rec.Creator.String(), rec.Status, rec.Offer.Rail, rec.Note, rec.Request
+		if rec.Status == "pledged" {
+			ri.Pledged = true
+		}
 		out = append(out, ri)
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -26,8 +26,9 @@ import (
 // ClientOptions configure a Client. The zero value is ready to use.
 type ClientOptions struct {
 	// RetryMin and RetryMax bound the pause between attempts to hand a
-	// payment to a creator that cannot be reached; it doubles from one to
-	// the other. 0 means 50 ms and 2 s.
+	// payment to a creator that cannot be reached, or to ask the rail
+	// again about a payment whose outcome is unknown; it doubles from one
+	// to the other. 0 means 50 ms and 10 s.
 	RetryMin, RetryMax time.Duration
 	// AttemptTimeout bounds one exchange with the creator. 0 means 30 s.
 	AttemptTimeout time.Duration
@@ -41,6 +42,12 @@ type ClientOptions struct {
 	// Caught, if set, receives each proof that a creator sealed bad
 	// shares. It must not block.
 	Caught func(*Proof)
+	// Completed, if set, receives each purchase the client completed
+	// (delivered and verified, not a pledge), whoever waits for it or
+	// none: the node stores the key or publishes the shares there. It
+	// runs before any waiter learns the outcome; its error becomes the
+	// waiter's.
+	Completed func(ctx context.Context, p *Purchase) error
 }
 
 func (o *ClientOptions) applyDefaults() {
@@ -48,8 +55,9 @@ func (o *ClientOptions) applyDefaults() {
 		o.RetryMin = 50 * time.Millisecond
 	}
 	if o.RetryMax < o.RetryMin {
-		// A creator restarting its daemon is back within seconds.
-		o.RetryMax = max(2*time.Second, o.RetryMin)
+		// A creator restarting its daemon is back within seconds; one
+		// gone for long is asked every few seconds, not in a hot loop.
+		o.RetryMax = max(10*time.Second, o.RetryMin)
 	}
 	if o.AttemptTimeout <= 0 {
 		o.AttemptTimeout = 30 * time.Second
@@ -69,11 +77,17 @@ type Client struct {
 	rails     map[string]pay.Rail
 	opts      ClientOptions
 
-	// Payments of locked offers run in the background, for as long as
-	// the client: a pledge is held until its campaign's deadline.
+	// Purchases run in the background, for as long as the client: a
+	// caller only waits for their outcome. A pledge is held until its
+	// campaign's deadline.
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	closed   bool
+	requests map[string]*flight  // purchases under way, by request ID
+	driving  map[OfferID]*flight // purchases under way, by offer
 }
 
 // NewClient returns a client buying from h with the given rails. identity
@@ -83,7 +97,8 @@ func NewClient(h host.Host, ledger *Ledger, identity *age.X25519Identity, rails 
 	if h == nil || ledger == nil || identity == nil {
 		return nil, fmt.Errorf("market: new client: missing host, ledger or identity")
 	}
-	c := &Client{h: h, ledger: ledger, identity: identity, recipient: identity.Recipient().String(), rails: make(map[string]pay.Rail)}
+	c := &Client{h: h, ledger: ledger, identity: identity, recipient: identity.Recipient().String(), rails: make(map[string]pay.Rail),
+		requests: make(map[string]*flight), driving: make(map[OfferID]*flight)}
 	for _, r := range rails {
 		c.rails[r.Name()] = r
 	}
@@ -95,9 +110,12 @@ func NewClient(h host.Host, ledger *Ledger, identity *age.X25519Identity, rails 
 	return c, nil
 }
 
-// Close stops the payments running in the background and waits for
-// them. They resume with ResumeLocked.
+// Close stops the purchases running in the background and waits for
+// them. They resume with ResumeAll.
 func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
 	return nil
@@ -119,7 +137,15 @@ type Order struct {
 	// Rail is the rail to pay with; empty means the first of
 	// Manifest.Rails this client has.
 	Rail string
+	// Request is the caller's request ID (at most MaxRequestID printable
+	// ASCII bytes), stored with the purchase: a Buy or Donate again with
+	// the same ID returns the first one's outcome instead of buying
+	// again. Empty means none.
+	Request string
 }
+
+// MaxRequestID bounds Order.Request.
+const MaxRequestID = 128
 
 // A Purchase is a completed, verified purchase or donation.
 type Purchase struct {
@@ -141,10 +167,12 @@ type Purchase struct {
 
 // Buy buys access (model pay) or o.Shares shares (model shards): it asks
 // the creator for an offer, checks its signature and price against the
-// manifest, pays it, hands the proof to the creator and verifies the
-// delivery and the receipt. Once paid, it keeps handing the proof over,
-// pausing between attempts, until it gets the delivery or ctx ends: the
-// creator may be restarting. It never pays twice for one offer.
+// manifest, records the purchase, pays it, hands the proof to the
+// creator and verifies the delivery and the receipt. The purchase runs
+// under the client's own context, not ctx: once recorded it is driven to
+// an end (see the package documentation) whether or not anyone waits.
+// Buy waits for the outcome until ctx ends; then it returns a
+// *PendingError. It never pays twice for one offer.
 func (c *Client) Buy(ctx context.Context, o Order) (*Purchase, error) {
 	q := &quote{Campaign: o.Campaign, Kind: KindBuy, Recipient: c.recipient}
 	if o.Manifest == nil {
@@ -152,9 +180,13 @@ func (c *Client) Buy(ctx context.Context, o Order) (*Purchase, error) {
 	}
 	switch o.Manifest.Model {
 	case campaign.ModelPay:
+		if o.Shares < 0 || o.Shares > 1 {
+			return nil, fmt.Errorf("market: buying %d shares of %v: it sells access, not shares: %w", o.Shares, o.Campaign, ErrBadOrder)
+		}
 	case campaign.ModelShards:
-		if o.Shares < 1 || o.Shares > MaxSharesPerOffer {
-			return nil, fmt.Errorf("market: buying %d shares of %v: want 1 to %d", o.Shares, o.Campaign, MaxSharesPerOffer)
+		if o.Shares < 1 || o.Shares > min(MaxSharesPerOffer, o.Manifest.Shards) {
+			return nil, fmt.Errorf("market: buying %d shares of %v: want 1 to %d: %w", o.Shares, o.Campaign,
+				min(MaxSharesPerOffer, o.Manifest.Shards), ErrBadOrder)
 		}
 		if o.Commitments == nil || o.Commitments.N() != o.Manifest.Shards {
 			return nil, fmt.Errorf("market: buying shares of %v: missing or wrong commitments", o.Campaign)
@@ -163,7 +195,7 @@ func (c *Client) Buy(ctx context.Context, o Order) (*Purchase, error) {
 	default:
 		return nil, fmt.Errorf("market: buying %v: model %s is free to watch; donate instead", o.Campaign, o.Manifest.Model)
 	}
-	return c.run(ctx, o, q)
+	return c.start(ctx, o, q)
 }
 
 // Donate donates amount (minor units of the manifest's currency) to the
@@ -173,118 +205,9 @@ func (c *Client) Donate(ctx context.Context, o Order, amount int64) (*Purchase, 
 		return nil, fmt.Errorf("market: donating to %v: no manifest", o.Campaign)
 	}
 	if amount <= 0 {
-		return nil, fmt.Errorf("market: donating %d to %v: amount must be positive", amount, o.Campaign)
+		return nil, fmt.Errorf("market: donating %d to %v: amount must be positive: %w", amount, o.Campaign, ErrBadOrder)
 	}
-	return c.run(ctx, o, &quote{Campaign: o.Campaign, Kind: KindDonate, Amount: amount, Recipient: c.recipient})
-}
-
-func (c *Client) run(ctx context.Context, o Order, q *quote) (*Purchase, error) {
-	m := o.Manifest
-	rail, err := c.rail(o)
-	if err != nil {
-		return nil, err
-	}
-	q.Rail = rail.Name()
-	creator := o.Creator
-	if creator == "" {
-		creator = m.Creator
-	}
-	resp, err := c.exchange(ctx, creator, q.encode(), false)
-	if err != nil {
-		return nil, fmt.Errorf("market: asking %v for an offer on %v: %w", creator, o.Campaign, err)
-	}
-	offer, ok := resp.(*Offer)
-	if !ok {
-		return nil, fmt.Errorf("market: asking %v for an offer on %v: %w", creator, o.Campaign, unexpected(resp))
-	}
-	if err := c.checkOffer(o, q, offer); err != nil {
-		return nil, fmt.Errorf("market: offer from %v: %w", creator, err)
-	}
-	inv, err := rail.Decode(ctx, offer.Request)
-	if err != nil {
-		return nil, fmt.Errorf("market: offer %v: payment request: %v: %w", offer.ID, err, ErrBadOffer)
-	}
-	if inv.Amount != offer.Price || inv.Rail != offer.Rail || inv.Hold != (offer.Lock != nil) ||
-		(offer.Lock != nil && !bytes.Equal(inv.PaymentHash[:], offer.Lock)) {
-		return nil, fmt.Errorf("market: offer %v: invoice for %v on %s (hold %v) does not match the offer's %v: %w",
-			offer.ID, inv.Amount, inv.Rail, inv.Hold, offer.Price, ErrBadOffer)
-	}
-	if err := c.ledger.putPurchase(ctx, offer, creator, c.opts.Now()); err != nil {
-		return nil, err
-	}
-	if offer.Lock != nil {
-		return c.payLocked(ctx, o, creator, rail, offer)
-	}
-	return c.payAndCollect(ctx, o, creator, rail, offer)
-}
-
-// Resume completes a purchase this client recorded but did not finish
-// (its node stopped, or Buy returned when ctx ended): it pays the offer
-// if it was not paid (the rail charges once per request), then collects
-// the delivery as Buy does. For a complete purchase it asks for the
-// delivery again.
-func (c *Client) Resume(ctx context.Context, o Order, id OfferID) (*Purchase, error) {
-	recs, err := c.ledger.Purchases(ctx, o.Campaign)
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(recs, func(r PurchaseRecord) bool { return r.Offer.ID == id })
-	if i < 0 {
-		return nil, fmt.Errorf("market: resuming offer %v: no such purchase of %v", id, o.Campaign)
-	}
-	rec := recs[i]
-	if o.Manifest == nil || (rec.Offer.Kind == KindBuy && o.Manifest.Model == campaign.ModelShards && o.Commitments == nil) {
-		return nil, fmt.Errorf("market: resuming offer %v: missing manifest or commitments", id)
-	}
-	rail := c.rails[rec.Offer.Rail]
-	if rail == nil {
-		return nil, fmt.Errorf("market: resuming offer %v: no rail %q", id, rec.Offer.Rail)
-	}
-	if rec.Status == "complete" {
-		return c.collect(ctx, o, rec.Creator, rail, rec.Offer, pay.Payment{}, (&redeliver{ID: id}).encode())
-	}
-	if rec.Offer.Lock != nil {
-		return c.payLocked(ctx, o, rec.Creator, rail, rec.Offer)
-	}
-	return c.payAndCollect(ctx, o, rec.Creator, rail, rec.Offer)
-}
-
-func (c *Client) payAndCollect(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer) (*Purchase, error) {
-	pm, err := rail.Pay(ctx, offer.Request)
-	if err != nil {
-		if errors.Is(err, pay.ErrExpired) {
-			c.ledger.expirePurchase(context.WithoutCancel(ctx), offer.ID, c.opts.Now())
-			return nil, fmt.Errorf("market: paying offer %v: %w (%w)", offer.ID, ErrExpired, err)
-		}
-		return nil, fmt.Errorf("market: paying offer %v: %w", offer.ID, err)
-	}
-	return c.collect(ctx, o, creator, rail, offer, pm, (&payment{ID: offer.ID, Proof: pm.Proof}).encode())
-}
-
-// collect sends req (a payment or a redelivery) until the creator answers
-// with a delivery or refuses for good, then verifies and records it.
-func (c *Client) collect(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer, pm pay.Payment, req []byte) (*Purchase, error) {
-	var p *Purchase
-	err := c.ask(ctx, creator, offer, req, "paid; delivery not received", func(resp any) (bool, error) {
-		switch r := resp.(type) {
-		case *delivery:
-			var err error
-			if p, err = c.accept(ctx, o, creator, offer, r); p != nil {
-				p.Payment = pm
-			}
-			return true, err
-		case *errorMsg:
-			if r.Code.retryable() {
-				return false, &RemoteError{Code: r.Code, Message: r.Message}
-			}
-			if r.Code == CodeExpired {
-				c.refund(ctx, rail, offer, r.Voucher)
-			}
-			return true, fmt.Errorf("market: offer %v: %w", offer.ID, &RemoteError{Code: r.Code, Message: r.Message})
-		}
-		return true, fmt.Errorf("market: offer %v: %w", offer.ID, unexpected(resp))
-	})
-	return p, err
+	return c.start(ctx, o, &quote{Campaign: o.Campaign, Kind: KindDonate, Amount: amount, Recipient: c.recipient})
 }
 
 // ask sends req to the creator until handle, given each answer, says it
@@ -334,15 +257,6 @@ func (c *Client) backoff(ctx context.Context, pause time.Duration, last error) (
 	case <-t.C:
 	}
 	return min(2*pause, c.opts.RetryMax), nil
-}
-
-// refund redeems the creator's voucher for an expired offer that was
-// paid, and records the purchase as expired.
-func (c *Client) refund(ctx context.Context, rail pay.Rail, offer *Offer, voucher []byte) {
-	if len(voucher) > 0 {
-		rail.Refund(ctx, voucher) // a voucher for an unpaid invoice finds no payment: nothing to do
-	}
-	c.ledger.expirePurchase(context.WithoutCancel(ctx), offer.ID, c.opts.Now())
 }
 
 // rail picks the rail an order pays with.

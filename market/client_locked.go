@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	cid "github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/shardcast/shardcast/campaign"
@@ -98,7 +97,7 @@ func (c *Client) payLocked(ctx context.Context, o Order, creator peer.ID, rail p
 				}
 			}
 		case <-ctx.Done():
-			return nil, fmt.Errorf("market: offer %v: payment under way, not settled yet: %w", offer.ID, ctx.Err())
+			return nil, &PendingError{Offer: offer, Err: fmt.Errorf("the payment is under way, not settled yet (%w)", ctx.Err())}
 		}
 	}
 }
@@ -146,7 +145,7 @@ func (c *Client) payInBackground(o Order, creator peer.ID, rail pay.Rail, offer 
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		p, err := c.payLockedOffer(c.ctx, o, rail, offer)
+		p, err := c.payLockedOffer(c.ctx, o, creator, rail, offer)
 		out <- paid{p, err}
 		if err != nil {
 			return
@@ -164,17 +163,28 @@ func (c *Client) payInBackground(o Order, creator peer.ID, rail pay.Rail, offer 
 	return out
 }
 
-func (c *Client) payLockedOffer(ctx context.Context, o Order, rail pay.Rail, offer *Offer) (*Purchase, error) {
-	pm, err := rail.Pay(ctx, offer.Request)
+func (c *Client) payLockedOffer(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer) (*Purchase, error) {
 	now := c.opts.Now
-	if err != nil {
-		if errors.Is(err, pay.ErrCanceled) || errors.Is(err, pay.ErrExpired) {
+	var pm pay.Payment
+	for pause := c.opts.RetryMin; ; {
+		var err error
+		if pm, err = rail.Pay(ctx, offer.Request); err == nil {
+			break
+		}
+		if errors.Is(err, pay.ErrCanceled) && ctx.Err() == nil {
+			// The creator canceled the hold invoice: the funds came back.
 			ctx := context.WithoutCancel(ctx)
 			c.ledger.setHeld(ctx, offer.ID, heldCanceled, now())
-			c.ledger.expirePurchase(ctx, offer.ID, now())
+			c.ledger.endPurchase(ctx, offer.ID, purchaseRefunded, "the creator canceled the invoice; the payment came back", now())
 			return nil, fmt.Errorf("market: offer %v: %w (%w)", offer.ID, ErrRefunded, err)
 		}
-		return nil, fmt.Errorf("market: paying offer %v: %w", offer.ID, err)
+		if pay.Definitive(err) && ctx.Err() == nil {
+			return nil, c.fail(ctx, creator, rail, offer, err)
+		}
+		c.ledger.notePurchase(context.WithoutCancel(ctx), offer.ID, fmt.Sprintf("this node's %s rail: %v", rail.Name(), err))
+		if pause, err = c.backoff(ctx, pause, err); err != nil {
+			return nil, &PendingError{Offer: offer, Err: fmt.Errorf("paying on this node's %s rail: %w", rail.Name(), err)}
+		}
 	}
 	sh, err := openLocked(offer, pm.Preimage, o.Commitments)
 	if err != nil {
@@ -197,57 +207,4 @@ func (c *Client) payLockedOffer(ctx context.Context, o Order, rail pay.Rail, off
 		}
 	}
 	return &Purchase{Offer: offer, Payment: pm, Shares: sh}, nil
-}
-
-// ResumeLocked restarts the background payments of this client's locked
-// purchases that had not ended when its node stopped: held pledges, and
-// sales paid but not yet unsealed. order returns the order of a campaign
-// (its manifest and commitments). Paying again is safe: the rail charges
-// once per request and follows the payment under way.
-func (c *Client) ResumeLocked(ctx context.Context, order func(*Offer) (Order, error)) error {
-	ids, err := c.ledger.heldPurchases(ctx)
-	if err != nil {
-		return err
-	}
-	recs, err := c.ledger.Purchases(ctx, cid.Undef)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, rec := range recs {
-		if !containsID(ids, rec.Offer.ID) {
-			continue
-		}
-		o, err := order(rec.Offer)
-		if err == nil && (o.Manifest == nil || o.Commitments == nil) {
-			err = errors.New("no manifest or commitments")
-		}
-		rail := c.rails[rec.Offer.Rail]
-		if err == nil && rail == nil {
-			err = fmt.Errorf("no rail %q", rec.Offer.Rail)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("market: resuming offer %v: %w", rec.Offer.ID, err))
-			continue
-		}
-		c.payInBackground(o, rec.Creator, rail, rec.Offer)
-		if rec.Status != "pledged" {
-			// The creator takes a payment when asked: ask again.
-			c.wg.Add(1)
-			go func() {
-				defer c.wg.Done()
-				c.prod(c.ctx, o, rec.Creator, rail, rec.Offer)
-			}()
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func containsID(ids []OfferID, id OfferID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }

@@ -17,6 +17,9 @@
 //
 // Any request may instead be answered with Error{code, message, voucher}
 // (see Code; an expired offer's error carries the rail's refund voucher).
+// A buyer whose payment failed for good sends Withdraw{id}: the creator
+// ends the offer if it is still unpaid — its invoice canceled, its
+// shares freed — and answers as for an expired offer.
 //
 // # Atomic delivery and pledges
 //
@@ -44,7 +47,7 @@
 // # Encoding
 //
 // A body is a type byte (1 quote, 2 offer, 3 pay, 4 redeliver, 5
-// delivery, 6 error, 7 receipt, 8 locked offer, 9 pledged) and the fields
+// delivery, 6 error, 7 receipt, 8 locked offer, 9 pledged, 10 withdraw) and the fields
 // in the order above, with nothing after them:
 //
 //	int        minimal uvarint; amounts and times must fit in int64
@@ -65,7 +68,8 @@
 // model shards, 0 or 1 in model pay); a donation names an amount and 0
 // shares. Offer: id, cid, kind, peer buyer, string recipient, indices,
 // amount price, string rail, string request, time expires, sig. Pay: id,
-// bytes proof. Redeliver: id. Delivery: id, bytes payload, bytes receipt.
+// bytes proof. Redeliver: id. Withdraw: id. Delivery: id, bytes payload,
+// bytes receipt.
 // Receipt: id offer, cid, peer buyer, kind, indices, amount, time, sig.
 // A locked offer is an offer with, before sig, the lock (32 bytes) and
 // bytes sealed (the K shares' encodings sealed, 16 bytes longer); only
@@ -96,6 +100,32 @@
 // returns holds the content identity or the verified shares. The ledger
 // answers the node's questions: Stats, Sold, SalesOverTime, Purchases.
 //
+// # Purchases
+//
+// A purchase belongs to the buyer's Client, not to the call that asked
+// for it. The Client records it (PurchaseRecord, with the caller's
+// request ID if any) before any money moves, then drives it under its
+// own context; Buy and Donate only wait, and return a *PendingError if
+// their ctx ends first. Its record moves once, from paying to an end:
+//
+//	paying ──payment refused for good (pay.Definitive)──▶ failed   (nothing paid; the creator is told: Withdraw)
+//	paying ──offer ran out before it was paid───────────▶ expired  (nothing paid)
+//	paying ──delivery verified──────────────────────────▶ complete
+//	paying ──offer expired with the payment unclaimed───▶ refunded (the creator's voucher redeemed)
+//	paying ──hold invoice canceled (Lightning)──────────▶ refunded
+//
+// (a pledge shows as pledged while its funds are held). Any other error
+// — a creator that cannot be reached, a rail whose answer is lost — is
+// ambiguous: the purchase stays paying, and the Client asks again,
+// pausing between attempts (RetryMin doubling to RetryMax), the rail
+// first (Pay pays a request once, so asking again is how it learns
+// whether it paid) and then the creator. At start ResumeAll drives every
+// purchase still paying, on every rail. A request ID seen before returns
+// that purchase's outcome: the stored delivery, re-verified, or its end.
+// CheckPurchases verifies the buyer's side: each complete purchase holds
+// its delivery and receipt, and each debit of a rail that lists its
+// payments belongs to a purchase delivered, refunded or still paying.
+//
 // Shares are handed out lowest free index first, and share i always costs
 // the manifest's PriceOf(i), so a buyer checks any offer's price with the
 // manifest alone. An index whose offer expired unpaid is sold again, at
@@ -115,6 +145,12 @@
 //     before freeing the shares, so a late payment cannot settle it, and
 //     a payment that arrives too late is refused with a refund voucher
 //     that the client redeems.
+//   - Every purchase ends, and says how: a purchase whose record says
+//     failed or expired moved no money and never will (it is never
+//     resumed); complete means delivered and verified; refunded means the
+//     payment came back. While it says paying, the client drives it, and
+//     the caller is told it is pending, never that it failed. One request
+//     ID buys once.
 //   - A client accepts nothing unverified: offers and receipts must carry
 //     the manifest's creator signature and the manifest's price, and every
 //     share must match its commitment; otherwise ErrBadOffer.
@@ -133,6 +169,9 @@
 //     (Lightning). A creator offline at its deadline settles or cancels
 //     late; LND cancels a held invoice by itself shortly before its CLTV
 //     expiry, so funds are never locked past it.
+//   - A creator that takes a test-rail payment and loses its ledger (or
+//     refuses the proof) leaves the purchase paying, with the creator's
+//     answer as its note; the client asks again at each start.
 //   - Peer IDs cost nothing. An unpaid offer of shares holds them for
 //     ReserveTTL (2 minutes; its invoice expires with it), and one buyer
 //     peer may hold at most MaxOpenOffers unpaid offers (8) holding at

@@ -59,6 +59,13 @@ func FuzzRedeliver(f *testing.F) {
 	})
 }
 
+func FuzzWithdraw(f *testing.F) {
+	seeds(f, typeWithdraw)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		roundTrip(t, b, func(b []byte) (interface{ encode() []byte }, error) { return decodeWithdraw(b) })
+	})
+}
+
 func FuzzDelivery(f *testing.F) {
 	seeds(f, typeDelivery)
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -83,20 +83,10 @@ CREATE TABLE IF NOT EXISTS donations (
 	time     INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS donations_campaign ON donations (campaign, time);
--- Offers this node accepted as buyer. status: 1 paying, 2 complete, 3 expired.
-CREATE TABLE IF NOT EXISTS purchases (
-	offer    BLOB PRIMARY KEY,
-	campaign BLOB NOT NULL,
-	creator  BLOB NOT NULL,       -- the peer it bought from
-	kind     INTEGER NOT NULL,
-	shares   INTEGER NOT NULL,
-	amount   INTEGER NOT NULL,
-	currency TEXT NOT NULL,
-	status   INTEGER NOT NULL CHECK (status IN (1, 2, 3)),
-	created  INTEGER NOT NULL,
-	updated  INTEGER NOT NULL,
-	signed   BLOB NOT NULL        -- the signed Offer
-) STRICT;
+-- Offers this node accepted as buyer, recorded before any payment.
+-- status: 1 paying (may still complete), 2 complete, 3 expired (never
+-- paid), 4 failed (nothing was or will be paid), 5 refunded.
+CREATE TABLE IF NOT EXISTS purchases (` + purchasesColumns + `) STRICT;
 -- The Delivery message of each settled offer, as sent (role 1) or
 -- received (role 2); its payload is encrypted to the buyer.
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -149,6 +139,58 @@ CREATE TABLE IF NOT EXISTS proofs (
 	proof    BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
 `
+
+// purchasesColumns are the buyer's purchases table; ledgers made before
+// purchases could fail lack the last two columns and statuses 4 and 5,
+// and are migrated when opened (migratePurchases).
+const purchasesColumns = `
+	offer    BLOB PRIMARY KEY,
+	campaign BLOB NOT NULL,
+	creator  BLOB NOT NULL,       -- the peer it bought from
+	kind     INTEGER NOT NULL,
+	shares   INTEGER NOT NULL,
+	amount   INTEGER NOT NULL,
+	currency TEXT NOT NULL,
+	status   INTEGER NOT NULL CHECK (status IN (1, 2, 3, 4, 5)),
+	created  INTEGER NOT NULL,
+	updated  INTEGER NOT NULL,
+	signed   BLOB NOT NULL,       -- the signed Offer
+	request  TEXT,                -- the client's request ID, if it gave one
+	note     TEXT NOT NULL DEFAULT '' -- why it failed, or what holds it up
+`
+
+// migratePurchases rebuilds a purchases table of the first layout, and
+// indexes request IDs.
+func migratePurchases(db *sql.DB) error {
+	var ddl string
+	if err := db.QueryRow("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'purchases'").Scan(&ddl); err != nil {
+		return err
+	}
+	if !strings.Contains(ddl, "request") {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for _, q := range []string{
+			"ALTER TABLE purchases RENAME TO purchases_v1",
+			"CREATE TABLE purchases (" + purchasesColumns + ") STRICT",
+			`INSERT INTO purchases (offer, campaign, creator, kind, shares, amount, currency, status, created, updated, signed)
+				SELECT offer, campaign, creator, kind, shares, amount, currency, status, created, updated, signed FROM purchases_v1`,
+			"DROP TABLE purchases_v1",
+		} {
+			if _, err := tx.Exec(q); err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	_, err := db.Exec(`CREATE UNIQUE INDEX IF NOT EXISTS purchases_request ON purchases (request) WHERE request IS NOT NULL;
+		CREATE INDEX IF NOT EXISTS purchases_paying ON purchases (created) WHERE status = 1`)
+	return err
+}
 
 const (
 	roleCreator = 1
@@ -250,6 +292,10 @@ func OpenLedger(path string) (*Ledger, error) {
 	if _, err := w.Exec(schema + limitsSchema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("market: creating ledger in %s: %w", path, err)
+	}
+	if err := migratePurchases(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("market: migrating the purchases of ledger %s: %w", path, err)
 	}
 	var mode string
 	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {

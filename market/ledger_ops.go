@@ -8,7 +8,6 @@ import (
 	"time"
 
 	cid "github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // The statements of the writer, prepared when the ledger opens.
@@ -23,8 +22,8 @@ const (
 	sqlInsertSale     = "INSERT INTO sales (offer, campaign, buyer, shares, amount, currency, time) VALUES (?, ?, ?, ?, ?, ?, ?)"
 	sqlInsertDelivery = "INSERT INTO deliveries (offer, role, delivery) VALUES (?, ?, ?)"
 	sqlInsertReceipt  = "INSERT INTO receipts (offer, role, campaign, time, receipt) VALUES (?, ?, ?, ?, ?)"
-	sqlInsertPurchase = `INSERT INTO purchases (offer, campaign, creator, kind, shares, amount, currency, status, created, updated, signed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertPurchase = `INSERT INTO purchases (offer, campaign, creator, kind, shares, amount, currency, status, created, updated, signed, request)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlCompletePurchase = "UPDATE purchases SET status = ?, updated = ? WHERE offer = ? RETURNING campaign"
 	sqlReplaceDelivery  = "INSERT OR REPLACE INTO deliveries (offer, role, delivery) VALUES (?, ?, ?)"
 	sqlReplaceReceipt   = "INSERT OR REPLACE INTO receipts (offer, role, campaign, time, receipt) VALUES (?, ?, ?, ?, ?)"
@@ -299,63 +298,4 @@ func scanIndices(rows *sql.Rows, c cid.Cid) ([]uint32, error) {
 		return nil, fmt.Errorf("market: reading shares of %v: %w", c, err)
 	}
 	return v, nil
-}
-
-type purchaseStatus int
-
-const (
-	purchasePaying   purchaseStatus = 1
-	purchaseComplete purchaseStatus = 2
-	purchaseExpired  purchaseStatus = 3
-)
-
-// putPurchase records, before paying, an offer this node accepted.
-func (l *Ledger) putPurchase(ctx context.Context, o *Offer, creator peer.ID, now time.Time) error {
-	err := l.write(ctx, func(tx *wtx) error {
-		_, err := tx.exec(sqlInsertPurchase,
-			o.ID[:], o.Campaign.Bytes(), []byte(creator), int(o.Kind), len(o.Indices), o.Price.Minor, o.Price.Currency,
-			int(purchasePaying), now.UnixNano(), now.UnixNano(), o.Marshal())
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("market: recording purchase of offer %v: %w", o.ID, err)
-	}
-	return nil
-}
-
-// completePurchase records the verified delivery and receipt of a purchase.
-func (l *Ledger) completePurchase(ctx context.Context, v *delivery, now time.Time) error {
-	id, enc, rb := v.ID, v.encode(), v.Receipt.Marshal()
-	err := l.write(ctx, func(tx *wtx) error {
-		var camp []byte
-		err := tx.queryRow(sqlCompletePurchase,
-			int(purchaseComplete), now.UnixNano(), id[:]).Scan(&camp)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.exec(sqlReplaceDelivery, id[:], roleBuyer, enc); err != nil {
-			return err
-		}
-		_, err = tx.exec(sqlReplaceReceipt,
-			id[:], roleBuyer, camp, v.Receipt.Time.UnixNano(), rb)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("market: recording delivery of offer %v: %w", id, err)
-	}
-	return nil
-}
-
-// expirePurchase records that a purchase's offer expired unpaid or was
-// refunded.
-func (l *Ledger) expirePurchase(ctx context.Context, id OfferID, now time.Time) error {
-	err := l.write(ctx, func(tx *wtx) error {
-		_, err := tx.exec(sqlExpirePurchase,
-			int(purchaseExpired), now.UnixNano(), id[:], int(purchasePaying))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("market: recording expiry of offer %v: %w", id, err)
-	}
-	return nil
 }

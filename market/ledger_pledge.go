@@ -212,29 +212,6 @@ func (l *Ledger) setHeld(ctx context.Context, id OfferID, status int, now time.T
 	return nil
 }
 
-// heldPurchases returns the offers of this node's pledges whose funds are
-// still held, and of its locked purchases not yet complete.
-func (l *Ledger) heldPurchases(ctx context.Context) ([]OfferID, error) {
-	rows, err := l.r.QueryContext(ctx, `SELECT p.offer FROM purchases p
-		WHERE p.status = ? AND (p.offer IN (SELECT offer FROM held WHERE status = ?) OR substr(p.signed, 1, 1) = ?)`,
-		int(purchasePaying), heldPledged, []byte{typeLockedOffer})
-	if err != nil {
-		return nil, fmt.Errorf("market: listing held pledges: %w", err)
-	}
-	defer rows.Close()
-	var out []OfferID
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("market: listing held pledges: %w", err)
-		}
-		var id OfferID
-		copy(id[:], b)
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 // putProof keeps a proof that a creator cheated this node.
 func (l *Ledger) putProof(ctx context.Context, p *Proof) error {
 	raw := p.Marshal()

@@ -265,10 +265,10 @@ func TestLedgerHeld(t *testing.T) {
 		held   []int // setHeld statuses, in order
 		end    string
 		status string // in Purchases
-		listed bool   // by heldPurchases
+		listed bool   // by payingPurchases: resumed at start
 	}
 	ps := []purchase{
-		{campOffer(t, camp, 1, KindBuy, []uint32{0}, 100, t0, nil), nil, "", "paying", false},
+		{campOffer(t, camp, 1, KindBuy, []uint32{0}, 100, t0, nil), nil, "", "paying", true},
 		{campOffer(t, camp, 2, KindBuy, []uint32{1}, 100, t0, testLockKey("2")), nil, "", "paying", true},
 		{campOffer(t, camp, 3, KindBuy, []uint32{2}, 100, t0, testLockKey("3")), []int{heldPledged}, "", "pledged", true},
 		{campOffer(t, camp, 4, KindBuy, []uint32{3}, 100, t0, testLockKey("4")), []int{heldPledged, heldCanceled}, "expire", "refunded", false},
@@ -279,7 +279,7 @@ func TestLedgerHeld(t *testing.T) {
 	}
 	for i, p := range ps {
 		at := t0.Add(time.Duration(i) * time.Second)
-		if err := l.putPurchase(ctx, p.o, creator, at); err != nil {
+		if err := l.putPurchase(ctx, p.o, creator, "", at); err != nil {
 			t.Fatal(err)
 		}
 		for _, h := range p.held {
@@ -289,7 +289,7 @@ func TestLedgerHeld(t *testing.T) {
 		}
 		switch p.end {
 		case "expire":
-			if err := l.expirePurchase(ctx, p.o.ID, at); err != nil {
+			if _, err := l.endPurchase(ctx, p.o.ID, purchaseExpired, "", at); err != nil {
 				t.Fatal(err)
 			}
 		case "complete":
@@ -304,9 +304,13 @@ func TestLedgerHeld(t *testing.T) {
 	}
 	check := func() {
 		t.Helper()
-		ids, err := l.heldPurchases(ctx)
+		paying, err := l.payingPurchases(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		var ids []OfferID
+		for _, r := range paying {
+			ids = append(ids, r.Offer.ID)
 		}
 		recs, err := l.Purchases(ctx, camp)
 		if err != nil {
@@ -326,7 +330,7 @@ func TestLedgerHeld(t *testing.T) {
 			}
 		}
 		if !sameIDs(ids, want) {
-			t.Errorf("held purchases: got %v, want %v", ids, want)
+			t.Errorf("paying purchases: got %v, want %v", ids, want)
 		}
 	}
 	check()

@@ -8,6 +8,8 @@ import (
 
 	cid "github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/shardcast/shardcast/pay"
 )
 
 // Stats sums up one campaign in a creator's ledger.
@@ -103,7 +105,14 @@ func (l *Ledger) SalesOverTime(ctx context.Context, campaign cid.Cid, bucket tim
 type PurchaseRecord struct {
 	Offer   *Offer
 	Creator peer.ID // the peer it was bought from
-	Status  string  // "paying", "pledged", "complete", "expired" or "refunded"
+	// Status is "paying" (it may still complete: the client drives it
+	// to an end), "pledged", "complete", "expired" (the offer ended
+	// unpaid), "failed" (nothing was or ever will be paid) or
+	// "refunded" (paid, and the payment came back).
+	Status string
+	// Request is the client's request ID the purchase was made under,
+	// if any; Note says why it failed or what holds it up.
+	Request, Note string
 	// Receipt and Payload are set once complete. Payload is the delivery
 	// as received, encrypted to the buyer (see Client.Buy).
 	Receipt          *Receipt
@@ -111,22 +120,50 @@ type PurchaseRecord struct {
 	Created, Updated time.Time
 }
 
+// Amount is what the purchase moves, or moved: the offer's price.
+func (r PurchaseRecord) Amount() pay.Amount { return r.Offer.Price }
+
+// Pending says whether the purchase may still move money or deliver.
+func (r PurchaseRecord) Pending() bool { return r.Status == "paying" || r.Status == "pledged" }
+
 var purchaseStatusNames = map[purchaseStatus]string{
 	purchasePaying: "paying", purchaseComplete: "complete", purchaseExpired: "expired",
+	purchaseFailed: "failed", purchaseRefunded: "refunded",
 }
+
+const purchaseQuery = `SELECT p.signed, p.creator, p.status, p.created, p.updated, d.delivery, coalesce(h.status, 0),
+		coalesce(p.request, ''), p.note
+		FROM purchases p LEFT JOIN deliveries d ON d.offer = p.offer AND d.role = ?1
+		LEFT JOIN held h ON h.offer = p.offer`
 
 // Purchases returns this node's purchases and donations as buyer, of one
 // campaign or, if campaign is cid.Undef, of all, newest first.
 func (l *Ledger) Purchases(ctx context.Context, campaign cid.Cid) ([]PurchaseRecord, error) {
-	q := `SELECT p.signed, p.creator, p.status, p.created, p.updated, d.delivery, coalesce(h.status, 0)
-		FROM purchases p LEFT JOIN deliveries d ON d.offer = p.offer AND d.role = ?1
-		LEFT JOIN held h ON h.offer = p.offer`
-	args := []any{roleBuyer}
+	q, args := purchaseQuery, []any{roleBuyer}
 	if campaign.Defined() {
 		q += " WHERE p.campaign = ?2"
 		args = append(args, campaign.Bytes())
 	}
-	rows, err := l.r.QueryContext(ctx, q+" ORDER BY p.created DESC, p.offer", args...)
+	return l.purchases(ctx, q+" ORDER BY p.created DESC, p.offer", args...)
+}
+
+// Purchase returns one of this node's purchases, or nil if there is no
+// such purchase.
+func (l *Ledger) Purchase(ctx context.Context, id OfferID) (*PurchaseRecord, error) {
+	recs, err := l.purchases(ctx, purchaseQuery+" WHERE p.offer = ?2", roleBuyer, id[:])
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	return &recs[0], nil
+}
+
+// payingPurchases returns the purchases still paying, oldest first.
+func (l *Ledger) payingPurchases(ctx context.Context) ([]PurchaseRecord, error) {
+	return l.purchases(ctx, purchaseQuery+" WHERE p.status = ?2 ORDER BY p.created, p.offer", roleBuyer, int(purchasePaying))
+}
+
+func (l *Ledger) purchases(ctx context.Context, q string, args ...any) ([]PurchaseRecord, error) {
+	rows, err := l.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("market: listing purchases: %w", err)
 	}
@@ -137,10 +174,11 @@ func (l *Ledger) Purchases(ctx context.Context, campaign cid.Cid) ([]PurchaseRec
 		var st purchaseStatus
 		var created, updated int64
 		var held int
-		if err := rows.Scan(&signed, &creator, &st, &created, &updated, &del, &held); err != nil {
+		var p PurchaseRecord
+		if err := rows.Scan(&signed, &creator, &st, &created, &updated, &del, &held, &p.Request, &p.Note); err != nil {
 			return nil, fmt.Errorf("market: listing purchases: %w", err)
 		}
-		p := PurchaseRecord{Status: purchaseStatusNames[st], Created: time.Unix(0, created).UTC(), Updated: time.Unix(0, updated).UTC()}
+		p.Status, p.Created, p.Updated = purchaseStatusNames[st], time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
 		switch {
 		case held == heldPledged && st == purchasePaying:
 			p.Status = "pledged"

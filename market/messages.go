@@ -361,6 +361,26 @@ func decodeRedeliver(body []byte) (*redeliver, error) {
 	return r, nil
 }
 
+// withdraw tells the creator that the buyer will never pay an offer (its
+// payment failed for good), so that the creator cancels the invoice and
+// frees the shares at once rather than at expiry.
+type withdraw struct{ ID OfferID }
+
+func (r *withdraw) encode() []byte {
+	e := newEncoder(typeWithdraw)
+	e.raw(r.ID[:])
+	return e.b
+}
+
+func decodeWithdraw(body []byte) (*withdraw, error) {
+	d := header(body, typeWithdraw, "withdraw")
+	r := &withdraw{ID: d.offerID("id")}
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // delivery answers the payment of an offer: what was bought, encrypted to
 // the buyer's recipient, and the receipt.
 type delivery struct {
@@ -441,6 +461,8 @@ func decodeMessage(body []byte) (any, error) {
 		return decodePayment(body)
 	case typeRedeliver:
 		return decodeRedeliver(body)
+	case typeWithdraw:
+		return decodeWithdraw(body)
 	case typeDelivery:
 		return decodeDelivery(body)
 	case typeError:

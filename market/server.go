@@ -275,8 +275,13 @@ func (s *Server) serve(ctx context.Context, st network.Stream) []byte {
 		if a, err = s.pay(ctx, remote, m.ID, nil); err == nil {
 			resp = a.encode()
 		}
+	case *withdraw:
+		var a answer
+		if a, err = s.withdraw(ctx, remote, m.ID); err == nil {
+			resp = a.encode()
+		}
 	default:
-		err = refuse(CodeBadRequest, "a creator answers quotes, payments and redeliveries")
+		err = refuse(CodeBadRequest, "a creator answers quotes, payments, redeliveries and withdrawals")
 	}
 	if err != nil {
 		var r *refusal

@@ -58,6 +58,8 @@ const (
 	// the rail's payment reveals (see lock.go).
 	typeLockedOffer byte = 8
 	typePledged     byte = 9
+	// typeWithdraw is a buyer's word that it will never pay an offer.
+	typeWithdraw byte = 10
 )
 
 // readFrame reads one frame: the body's length as a minimal uvarint, then

@@ -54,6 +54,7 @@ func testMessages(t testing.TB) []interface{ encode() []byte } {
 		&errorMsg{Code: CodeExpired, Message: "offer expired", Voucher: []byte("voucher")},
 		&errorMsg{Code: CodeSoldOut, Message: "no shares left — désolé"},
 		receiptMsg{r},
+		&withdraw{ID: o.ID},
 	}
 }
 

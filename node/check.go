@@ -94,11 +94,7 @@ func audit(ctx context.Context, r *repo.Repo, ledger *market.Ledger, rail *pay.T
 		add(ledger.Check(ctx))
 		add(ledger.CheckSold(ctx))
 		add(rail.Check(ctx))
-		debits, err := rail.Debits(ctx)
-		if err != nil {
-			return httpapi.CheckResponse{}, err
-		}
-		add(ledger.CheckPurchases(ctx, rail, debits))
+		add(ledger.CheckPurchases(ctx, rail))
 	}
 	for _, err := range pool.Check(r.Path(poolDir)) {
 		add(err)

@@ -83,12 +83,64 @@ func (n *Node) startMarket() error {
 	if err != nil {
 		return err
 	}
-	copts := &market.ClientOptions{Delivered: n.delivered, Caught: n.caught}
+	copts := &market.ClientOptions{Delivered: n.delivered, Caught: n.caught, Completed: n.completed}
 	if n.buyer, err = market.NewClient(n.host, n.ledger, id, rails, copts); err != nil {
 		return err
 	}
 	n.wg.Add(1)
-	go func() { defer n.wg.Done(); n.resumeLocked() }()
+	go func() { defer n.wg.Done(); n.resumePurchases() }()
+	return nil
+}
+
+// resumePurchases drives to their end the purchases of this node that
+// were under way when it stopped, on every rail: pledges, paid offers
+// not yet delivered, offers not yet paid.
+func (n *Node) resumePurchases() {
+	err := n.buyer.ResumeAll(n.ctx, func(ctx context.Context, o *market.Offer) (market.Order, error) {
+		e, err := n.catalog.Get(o.Campaign)
+		if err != nil {
+			return market.Order{}, err
+		}
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
+			n.log.Warn("resuming a purchase: the creator is not reachable yet", "campaign", o.Campaign, "offer", o.ID, "err", err)
+		}
+		order := market.Order{Campaign: o.Campaign, Manifest: e.Manifest}
+		if o.Kind == market.KindBuy && e.Manifest.Model == campaign.ModelShards {
+			if order.Commitments, err = n.commitmentsOf(ctx, e, campaign.MaxShares); err != nil {
+				return market.Order{}, err
+			}
+		}
+		return order, nil
+	})
+	if err != nil && n.ctx.Err() == nil {
+		n.log.Error("resuming purchases", "err", err)
+	}
+}
+
+// completed keeps what a purchase bought, whether or not anyone still
+// waits for it: the content key on disk, the shares in the pool.
+func (n *Node) completed(ctx context.Context, p *market.Purchase) error {
+	if p.Identity != nil {
+		e, err := n.catalog.Get(p.Offer.Campaign)
+		if err != nil {
+			return fmt.Errorf("storing the key bought: %w", err)
+		}
+		if err := n.SaveContentKey(e.Manifest.Content, p.Identity); err != nil {
+			return fmt.Errorf("storing the key bought: %w", err)
+		}
+	}
+	if len(p.Shares) > 0 && n.pool != nil {
+		// The buyer's node publishes what it bought: once all N are out,
+		// everyone can decrypt.
+		ctx, cancel := context.WithTimeout(n.ctx, 30*time.Second)
+		defer cancel()
+		if err := n.publishShares(ctx, p.Offer.Campaign, p.Shares); err != nil {
+			n.log.Warn("publishing bought shares", "campaign", p.Offer.Campaign, "err", err)
+		}
+	}
+	n.log.Info("purchase complete", "campaign", p.Offer.Campaign, "offer", p.Offer.ID, "kind", p.Offer.Kind, "amount", p.Offer.Price)
 	return nil
 }
 
@@ -150,9 +202,14 @@ func (n *Node) reachCreator(ctx context.Context, p peer.ID) error {
 	return nil
 }
 
-// Buy buys access to a campaign (pay) and stores the key it delivers. It
-// returns once the delivery is verified and the key is on disk.
-func (n *Node) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, error) {
+// Buy buys access to a campaign (pay) or k of its shares (shards), under
+// the caller's request ID if it gives one ("" for none): a request ID
+// already used returns that purchase's outcome. The purchase belongs to
+// the node: it goes on if ctx ends, and Buy then returns a
+// *market.PendingError. Buying what is already held or free is refused
+// with market.ErrHeld, a share count out of range with
+// market.ErrBadOrder; neither charges anything.
+func (n *Node) Buy(ctx context.Context, id cid.Cid, k int, request string) (*market.Purchase, error) {
 	if n.buyer == nil {
 		return nil, ErrOffline
 	}
@@ -167,10 +224,19 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, er
 		return nil, fmt.Errorf("campaign %s: %w: %s", id, catalog.ErrRejected, e.Rejected)
 	}
 	n.follow(e)
-	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
+	again, err := n.knownRequest(ctx, request)
+	if err != nil {
 		return nil, err
 	}
-	order := market.Order{Campaign: id, Manifest: e.Manifest, Shares: k}
+	if !again {
+		if err := n.checkBuy(ctx, e, k); err != nil {
+			return nil, err
+		}
+	}
+	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil && !again {
+		return nil, err
+	}
+	order := market.Order{Campaign: id, Manifest: e.Manifest, Shares: k, Request: request}
 	if e.Manifest.Model == campaign.ModelShards {
 		if order.Commitments, err = n.commitmentsOf(ctx, e, campaign.MaxShares); err != nil {
 			return nil, err
@@ -181,27 +247,68 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, er
 	if errors.As(err, &cheat) {
 		return nil, fmt.Errorf("%w; the proof is in %s", err, n.ProofPath(cheat.Proof.Offer.ID))
 	}
-	if err != nil {
-		return nil, err
+	return p, err
+}
+
+// knownRequest says whether a request ID is already recorded with a
+// purchase: its retry returns that purchase's outcome, unchecked.
+func (n *Node) knownRequest(ctx context.Context, request string) (bool, error) {
+	if request == "" {
+		return false, nil
 	}
-	if len(p.Shares) > 0 {
-		// The buyer's node publishes what it bought: once all N are out,
-		// everyone can decrypt.
-		if err := n.publishShares(ctx, id, p.Shares); err != nil {
-			n.log.Warn("publishing bought shares", "campaign", id, "err", err)
+	rec, err := n.ledger.PurchaseByRequest(ctx, request)
+	return rec != nil, err
+}
+
+// checkBuy refuses a purchase that would charge for nothing — access
+// already held, a campaign already free — or whose share count is out
+// of range.
+func (n *Node) checkBuy(ctx context.Context, e catalog.Entry, k int) error {
+	m := e.Manifest
+	switch m.Model {
+	case campaign.ModelOpen:
+		return fmt.Errorf("campaign %s is free to watch: donate instead: %w", e.ID, market.ErrHeld)
+	case campaign.ModelPay:
+		if k < 0 || k > 1 {
+			return fmt.Errorf("campaign %s sells access, not %d shares: %w", e.ID, k, market.ErrBadOrder)
+		}
+		if n.CanRead(e) {
+			return fmt.Errorf("campaign %s: this node already holds its key: %w", e.ID, market.ErrHeld)
+		}
+		recs, err := n.ledger.Purchases(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if r.Offer.Kind == market.KindBuy && r.Pending() {
+				return fmt.Errorf("campaign %s: purchase %s of it is pending (see receipts): %w", e.ID, r.Offer.ID, market.ErrHeld)
+			}
+		}
+		return nil
+	}
+	most := min(market.MaxSharesPerOffer, m.Shards)
+	if k < 1 || k > most {
+		return fmt.Errorf("%d shares of campaign %s: want 1 to %d: %w", k, e.ID, most, market.ErrBadOrder)
+	}
+	if n.CanRead(e) || (n.pool != nil && n.pool.Complete(e.ID)) {
+		return fmt.Errorf("campaign %s is unlocked for everyone: nothing to buy: %w", e.ID, market.ErrHeld)
+	}
+	if st := e.State; st != nil {
+		left := max(int64(m.Shards)-st.Sold-st.Pledged, 0)
+		switch {
+		case left == 0:
+			return fmt.Errorf("campaign %s: all %d shares are sold or pledged: %w", e.ID, m.Shards, market.ErrSoldOut)
+		case int64(k) > left:
+			return fmt.Errorf("%d shares of campaign %s: only %d left: %w", k, e.ID, left, market.ErrBadOrder)
 		}
 	}
-	if p.Identity != nil {
-		if err := n.SaveContentKey(e.Manifest.Content, p.Identity); err != nil {
-			return nil, fmt.Errorf("storing the key bought: %w", err)
-		}
-	}
-	return p, nil
+	return nil
 }
 
 // Donate donates amount (minor units of the campaign's currency) to a
-// campaign's creator.
-func (n *Node) Donate(ctx context.Context, id cid.Cid, amount int64) (*market.Purchase, error) {
+// campaign's creator, under the caller's request ID if it gives one, as
+// Buy does.
+func (n *Node) Donate(ctx context.Context, id cid.Cid, amount int64, request string) (*market.Purchase, error) {
 	if n.buyer == nil {
 		return nil, ErrOffline
 	}
@@ -213,10 +320,14 @@ func (n *Node) Donate(ctx context.Context, id cid.Cid, amount int64) (*market.Pu
 		return nil, errors.New("this node is the campaign's creator: it cannot donate to itself")
 	}
 	n.follow(e)
-	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
+	again, err := n.knownRequest(ctx, request)
+	if err != nil {
 		return nil, err
 	}
-	return n.buyer.Donate(ctx, market.Order{Campaign: id, Manifest: e.Manifest}, amount)
+	if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil && !again {
+		return nil, err
+	}
+	return n.buyer.Donate(ctx, market.Order{Campaign: id, Manifest: e.Manifest, Request: request}, amount)
 }
 
 // Receipts lists this node's purchases and donations for a campaign (all

@@ -171,30 +171,6 @@ func (n *Node) AddProof(ctx context.Context, raw []byte) (string, error) {
 	return reason, nil
 }
 
-// resumeLocked restarts the payments of this node's pledges and sealed
-// purchases that were under way when it stopped.
-func (n *Node) resumeLocked() {
-	err := n.buyer.ResumeLocked(n.ctx, func(o *market.Offer) (market.Order, error) {
-		e, err := n.catalog.Get(o.Campaign)
-		if err != nil {
-			return market.Order{}, err
-		}
-		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
-		defer cancel()
-		if err := n.reachCreator(ctx, e.Manifest.Creator); err != nil {
-			n.log.Warn("resuming a pledge: the creator is not reachable yet", "campaign", o.Campaign, "err", err)
-		}
-		c, err := n.commitmentsOf(ctx, e, campaign.MaxShares)
-		if err != nil {
-			return market.Order{}, err
-		}
-		return market.Order{Campaign: o.Campaign, Manifest: e.Manifest, Commitments: c}, nil
-	})
-	if err != nil && n.ctx.Err() == nil {
-		n.log.Error("resuming pledges and sealed purchases", "err", err)
-	}
-}
-
 // endPledges ends the pledges of one of this node's all-or-nothing
 // campaigns: settled if the goal is met, canceled otherwise. It reports
 // whether the goal was met.

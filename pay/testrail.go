@@ -569,3 +569,26 @@ func (r *TestRail) wake(id string) {
 		delete(r.waiters, id)
 	}
 }
+
+// Payments lists every payment this rail made as payer.
+func (r *TestRail) Payments(ctx context.Context) ([]PaymentRecord, error) {
+	rows, err := r.st.r.QueryContext(ctx, "SELECT request, amount, currency, refunded FROM payments ORDER BY paid, digest")
+	if err != nil {
+		return nil, fmt.Errorf("pay: listing payments: %w", err)
+	}
+	defer rows.Close()
+	var out []PaymentRecord
+	for rows.Next() {
+		var raw []byte
+		var p PaymentRecord
+		if err := rows.Scan(&raw, &p.Amount.Minor, &p.Amount.Currency, &p.Refunded); err != nil {
+			return nil, fmt.Errorf("pay: listing payments: %w", err)
+		}
+		p.Request = requestPrefix + base64.RawURLEncoding.EncodeToString(raw)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pay: listing payments: %w", err)
+	}
+	return out, nil
+}

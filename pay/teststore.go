@@ -8,7 +8,6 @@ import (
 	"math"
 	"strings"
 	"sync"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -293,37 +292,4 @@ func (s *store) check(ctx context.Context, initial int64) error {
 		return fmt.Errorf("pay: checking ledger: %w", err)
 	}
 	return errors.Join(errs...)
-}
-
-// Debit is a payment a rail made from this node's wallet.
-type Debit struct {
-	InvoiceID string
-	Amount    Amount
-	Refunded  bool
-	Paid      time.Time
-}
-
-// Debits returns every payment the test rail made, oldest first: what an
-// audit matches against the purchases that caused them.
-func (r *TestRail) Debits(ctx context.Context) ([]Debit, error) {
-	rows, err := r.st.r.QueryContext(ctx, "SELECT invoice_id, amount, currency, refunded, paid FROM payments ORDER BY paid")
-	if err != nil {
-		return nil, fmt.Errorf("pay: listing payments: %w", err)
-	}
-	defer rows.Close()
-	var out []Debit
-	for rows.Next() {
-		var d Debit
-		var refunded int
-		var paid int64
-		if err := rows.Scan(&d.InvoiceID, &d.Amount.Minor, &d.Amount.Currency, &refunded, &paid); err != nil {
-			return nil, fmt.Errorf("pay: listing payments: %w", err)
-		}
-		d.Refunded, d.Paid = refunded != 0, time.Unix(0, paid)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pay: listing payments: %w", err)
-	}
-	return out, nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"strings"
@@ -18,17 +20,25 @@ func newBuyCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "buy CAMPAIGN",
 		Short: "Buy access (pay) or shares (shards); returns once the delivery is verified, or the pledge is held (all or nothing)",
-		Args:  exactArgs(1),
+		Long: `Buy access (pay) or shares (shards); returns once the delivery is verified, or the pledge is held (all or nothing).
+
+The purchase belongs to the daemon: if this command is interrupted, or the
+creator does not answer in time, the daemon goes on until the purchase is
+delivered or refunded, across restarts. Such a purchase is reported as
+pending (exit 1); "shardcast receipts" shows how it ends. A purchase
+reported as failed moved no money and never will.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if k < 0 {
-				return usageError{fmt.Errorf("--shards %d: must be positive", k)}
+			if k < 1 {
+				return usageError{fmt.Errorf("--shards %d: must be at least 1", k)}
 			}
 			id, c, err := e.campaignClient(args[0])
 			if err != nil {
 				return err
 			}
 			var ri httpapi.ReceiptInfo
-			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/buy", httpapi.BuyRequest{Shares: k}, &ri); err != nil {
+			req := httpapi.BuyRequest{Shares: k, RequestID: newRequestID()}
+			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/buy", req, &ri); err != nil {
 				return err
 			}
 			return e.printReceipt(ri, asJSON)
@@ -62,7 +72,8 @@ func newDonateCmd(e *env) *cobra.Command {
 				return usageError{fmt.Errorf("amount %q: must be positive", args[1])}
 			}
 			var ri httpapi.ReceiptInfo
-			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/donate", httpapi.DonateRequest{Amount: amount}, &ri); err != nil {
+			req := httpapi.DonateRequest{Amount: amount, RequestID: newRequestID()}
+			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/donate", req, &ri); err != nil {
 				return err
 			}
 			return e.printReceipt(ri, asJSON)
@@ -72,9 +83,22 @@ func newDonateCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// newRequestID returns a fresh request ID: the daemon buys once per ID.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "cli-" + hex.EncodeToString(b[:])
+}
+
 // printReceipt prints a receipt: the offer ID alone on stdout, the rest on
-// stderr, or JSON.
+// stderr, or JSON. A purchase still pending is an error naming it.
 func (e *env) printReceipt(ri httpapi.ReceiptInfo, asJSON bool) error {
+	if ri.Status == "pending" {
+		if ri.Offer == "" {
+			return fmt.Errorf("purchase (request %s) is pending: %s; see shardcast receipts", ri.RequestID, ri.Note)
+		}
+		return fmt.Errorf("purchase %s is pending: %s; see shardcast receipts", ri.Offer, ri.Note)
+	}
 	if asJSON {
 		return e.printJSON(ri)
 	}

@@ -75,7 +75,7 @@ func (d *demo) play(ctx context.Context) error {
 		if err := d.beat(ctx); err != nil {
 			return err
 		}
-		p, err := step.who.n.Donate(ctx, open.Campaign, step.amount)
+		p, err := step.who.n.Donate(ctx, open.Campaign, step.amount, "")
 		open.check(step.who.name+" donates "+d.money(step.amount), err)
 		if err == nil {
 			d.say(step.who.name, "donated %s to %q", d.paid(p, step.amount), "Sample (open)")
@@ -89,7 +89,7 @@ func (d *demo) play(ctx context.Context) error {
 		if err := d.beat(ctx); err != nil {
 			return err
 		}
-		p, err := b.n.Buy(ctx, pay.Campaign, 1)
+		p, err := b.n.Buy(ctx, pay.Campaign, 1, "")
 		pay.check(b.name+" buys access", err)
 		if err != nil {
 			continue
@@ -122,7 +122,7 @@ func (d *demo) play(ctx context.Context) error {
 				d.say("bystander", "cannot watch %q yet: %d of %d shares in its pool", "Sample (shards)", d.bystander.n.Pooled(shards.Campaign), shardCount)
 			}
 		}
-		p, err := step.who.n.Buy(ctx, shards.Campaign, step.k)
+		p, err := step.who.n.Buy(ctx, shards.Campaign, step.k, "")
 		shards.check(fmt.Sprintf("%s buys %d shares", step.who.name, step.k), err)
 		if err == nil {
 			d.say(step.who.name, "bought %d shares of %q for %s", step.k, "Sample (shards)", d.paid(p, 0))

@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/shardcast/shardcast/pay"
 )
 
 // The shapes of LND's REST answers that the rail reads. LND's REST
@@ -92,6 +95,21 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("lightning: %s: LND answered %d (code %d): %s", e.op, e.status, e.Code, e.Message)
 }
 
+// Unwrap makes a refusal of the macaroon match pay.ErrDenied.
+func (e *apiError) Unwrap() error {
+	if denied(e.status, e.Code, e.Message) {
+		return pay.ErrDenied
+	}
+	return nil
+}
+
+// denied says whether LND refused the caller: HTTP 401 or 403, gRPC
+// PermissionDenied (7) or Unauthenticated (16), or a macaroon refused.
+func denied(status, code int, msg string) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden || code == 7 || code == 16 ||
+		strings.Contains(msg, "permission denied") || strings.Contains(msg, "macaroon")
+}
+
 // notFound says whether err is LND's "no such thing" (gRPC NotFound).
 func notFound(err error) bool {
 	var ae *apiError
@@ -155,7 +173,12 @@ func (r *Rail) do(ctx context.Context, op, method, path string, in any) (*http.R
 	}
 	resp, err := r.hc.Do(req)
 	if err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("lightning: %s: %w", op, err))
+		// The URL may hold a whole payment request: name the node, not it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, ctxErr(ctx, fmt.Errorf("lightning: %s: cannot reach this node's LND at %s: %w", op, strings.TrimPrefix(r.base, "https://"), err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()

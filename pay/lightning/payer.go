@@ -64,7 +64,7 @@ func (r *Rail) payment(inv pay.Invoice, p lndPayment) (pay.Payment, error) {
 		case "FAILURE_REASON_INSUFFICIENT_BALANCE":
 			kind = pay.ErrInsufficientFunds
 		default:
-			kind = errors.New("no route paid it")
+			kind = pay.ErrNoRoute
 		}
 		return pay.Payment{}, fmt.Errorf("lightning: paying invoice %s failed (%s): %w", inv.ID, p.FailureReason, kind)
 	}

@@ -200,7 +200,7 @@ func (r *Rail) Decode(ctx context.Context, request string) (pay.Invoice, error) 
 	var pr lndPayReq
 	if err := r.call(ctx, "decoding a request", http.MethodGet, "/v1/payreq/"+url.PathEscape(request), nil, &pr); err != nil {
 		var ae *apiError
-		if errors.As(err, &ae) {
+		if errors.As(err, &ae) && !errors.Is(err, pay.ErrDenied) {
 			return pay.Invoice{}, fmt.Errorf("%w: %w", err, pay.ErrBadRequest)
 		}
 		return pay.Invoice{}, err

@@ -59,6 +59,22 @@
     return data;
   }
 
+  // requestID names one click's purchase: the node buys once per ID.
+  function requestID() {
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return "web-" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  }
+
+  // pending says so when the node answered that a purchase is still under
+  // way (HTTP 202): it goes on in the node, and its receipt tells the end.
+  function pending(r) {
+    if (!r || r.status !== "pending") return false;
+    say("Purchase " + (r.offer || "") + " is pending: " + (r.note || "not finished yet") +
+      ". Your node goes on with it; its receipt says how it ends.");
+    return true;
+  }
+
   // Decimal places between a currency's unit and the minor unit amounts
   // are counted in, as campaign.Exponent has them: bitcoin is counted in
   // millisatoshi, the unit of Lightning.
@@ -251,7 +267,8 @@
           if (!(k >= 1)) { say("Enter a number of shares, 1 or more.", true); shares.focus(); return; }
           buy.disabled = true;
           try {
-            const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/buy", { shares: k });
+            const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/buy", { shares: k, request_id: requestID() });
+            if (pending(r)) { refresh(); refreshWallet(); return; }
             const what = (r.indices && r.indices.length ? " — share " + r.indices.map((i) => "#" + i).join(", ") : "");
             if (r.pledged) {
               say("Pledged " + money(r.amount, r.currency) + " over Lightning" + what + ". The payment is held until " +
@@ -282,7 +299,8 @@
           if (!(minor > 0)) { say("Enter an amount such as 5.00.", true); amount.focus(); return; }
           donate.disabled = true;
           try {
-            const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/donate", { amount: minor });
+            const r = await api("POST", "/api/v1/campaigns/" + encodeURIComponent(id) + "/donate", { amount: minor, request_id: requestID() });
+            if (pending(r)) { refresh(); refreshWallet(); return; }
             say("Donated " + money(r.amount, r.currency) + (r.rail === "test" ? " in TEST MONEY" : " over Lightning"));
             refresh(); refreshWallet();
           } catch (e) { say("Donating: " + e.message, true); }
