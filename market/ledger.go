@@ -11,6 +11,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/shardcast/shardcast/internal/private"
 )
 
 // The ledger is one SQLite file in WAL mode with synchronous=FULL: a
@@ -281,6 +283,10 @@ type op struct {
 func OpenLedger(path string) (*Ledger, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("market: opening ledger %q: path must not contain ? or #", path)
+	}
+	// The ledger holds money: the owner alone reads it.
+	if err := private.SQLite(path); err != nil {
+		return nil, fmt.Errorf("market: opening ledger: %w", err)
 	}
 	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {

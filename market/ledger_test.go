@@ -5,6 +5,7 @@ import (
 	"errors"
 	"go/build"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -252,6 +253,7 @@ func TestImports(t *testing.T) {
 		"github.com/shardcast/shardcast/campaign", "github.com/shardcast/shardcast/pay",
 		"github.com/shardcast/shardcast/seal", "github.com/shardcast/shardcast/shares",
 		"github.com/shardcast/shardcast/internal/peerlimit",
+		"github.com/shardcast/shardcast/internal/private",
 	}
 	for _, imp := range pkg.Imports {
 		if !strings.Contains(strings.Split(imp, "/")[0], ".") {
@@ -265,4 +267,41 @@ func TestImports(t *testing.T) {
 			t.Errorf("imports %s, want only the standard library and %v", imp, allowed)
 		}
 	}
+}
+
+// TestLedgerFilesPrivate: the ledger and its WAL files hold money and are
+// readable by the owner alone, also when an older version left them 0644.
+func TestLedgerFilesPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	check := func(when string) {
+		t.Helper()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			if got := st.Mode().Perm(); got != 0o600 {
+				t.Errorf("%s: %s has mode %v, want 0600", when, filepath.Base(p), got)
+			}
+		}
+	}
+	l, err := OpenLedger(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.putOffer(context.Background(), ledgerOffer(t, 1, KindDonate, nil, 1, time.Now()), "x", nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	check("new ledger")
+	l.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o644); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	if l, err = OpenLedger(path); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	check("reopened ledger")
 }

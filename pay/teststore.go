@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/shardcast/shardcast/internal/private"
 )
 
 // The test rail's ledger is one SQLite file in WAL mode with
@@ -96,6 +98,10 @@ type op struct {
 func openStore(path string) (*store, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("pay: opening %q: path must not contain ? or #", path)
+	}
+	// The store holds money: the owner alone reads it.
+	if err := private.SQLite(path); err != nil {
+		return nil, fmt.Errorf("pay: opening: %w", err)
 	}
 	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/shardcast/shardcast/internal/repo"
 )
 
@@ -23,40 +25,53 @@ func (e *env) repoPath() (string, error) {
 	return repo.DefaultDir()
 }
 
-// client talks to a running daemon's HTTP API.
+// client talks to a running daemon's HTTP API. Before its first request it
+// checks that the daemon is the repo's own peer (see checkPeer).
 type client struct {
 	base  string
 	http  *http.Client
-	token string // sent when the repo holds one
+	token string // sent only once the daemon is checked
+	// want is the repo's peer ID, and repoDir the repo; want is "" when
+	// there is no repo to check against (--api without one).
+	want    peer.ID
+	repoDir string
+	checked bool
+	// warn receives a note for the user when the daemon cannot be checked.
+	warn func(string)
 }
 
 // client finds the daemon: --api, else the address the daemon recorded in
-// the repo, else the repo config's.
+// the repo, else the repo config's. It needs the repo, whose peer ID the
+// daemon must have; only --api works without one, unchecked.
 func (e *env) client() (*client, error) {
+	dir, err := e.repoPath()
+	if err != nil {
+		return nil, err
+	}
+	r, rerr := repo.Open(dir)
+	if rerr != nil && (e.apiAddr == "" || !errors.Is(rerr, repo.ErrNoRepo)) {
+		return nil, rerr
+	}
 	addr := e.apiAddr
 	if addr == "" {
-		dir, err := e.repoPath()
-		if err != nil {
-			return nil, err
-		}
-		addr, err = repo.APIAddr(dir)
-		if err != nil {
+		if addr, err = repo.APIAddr(dir); err != nil {
 			return nil, err
 		}
 		if addr == "" {
-			r, err := repo.Open(dir)
-			if err != nil {
-				return nil, err
-			}
 			addr = r.Config.API
 		}
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return nil, usageError{fmt.Errorf("bad API address %q: want HOST:PORT", addr)}
 	}
-	c := &client{base: "http://" + addr, http: &http.Client{}}
-	if dir, err := e.repoPath(); err == nil {
-		c.token, _ = repo.ReadAPIToken(dir)
+	c := &client{base: "http://" + addr, http: &http.Client{}, repoDir: dir, warn: e.note}
+	if r != nil {
+		if c.want, err = r.PeerID(); err != nil {
+			return nil, err
+		}
+		if c.token, err = repo.ReadAPIToken(dir); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -64,6 +79,9 @@ func (e *env) client() (*client, error) {
 // do sends a request and returns the response when its status is 2xx, or
 // the API's error otherwise.
 func (c *client) do(ctx context.Context, method, path string, body io.Reader, size int64) (*http.Response, error) {
+	if err := c.checkPeer(ctx); err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, err

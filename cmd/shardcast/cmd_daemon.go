@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -81,6 +83,18 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	api := o.api
+	if api == "" {
+		api = r.Config.API
+	}
+	// Say which port to change before the node starts, while the message
+	// can still be one line.
+	probe, err := net.Listen("tcp", api)
+	if err != nil {
+		return apiListenError(r, api, fmt.Errorf("listening for the API on %s: %w", api, err))
+	}
+	probe.Close()
+
 	lnd := r.Config.Lightning
 	if o.lnd != (repo.Lightning{}) {
 		lnd = &o.lnd
@@ -89,17 +103,16 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 		Lightning: lnd, RefetchTimeout: o.refetch,
 		// Tests only: see node.CrashAfterSale and node.CheatBadShare.
 		CrashPoint: os.Getenv("SHARDCAST_CRASH_POINT"), Cheat: os.Getenv("SHARDCAST_TEST_CHEAT")})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("a libp2p listen address of repo %s is in use (another repo's daemon?): change \"listen\" in %s or pass --listen MULTIADDR: %w", r.Dir, r.Path("config.json"), err)
+	}
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	api := o.api
-	if api == "" {
-		api = r.Config.API
-	}
 	ln, err := n.ListenAPI(api)
 	if err != nil {
-		return err
+		return apiListenError(r, api, err)
 	}
 	if err := r.SetAPIAddr(ln.Addr().String()); err != nil {
 		ln.Close()
@@ -114,5 +127,14 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 	fmt.Fprintln(e.stdout, "daemon is ready")
 	err = n.ServeAPI(ctx, ln)
 	fmt.Fprintln(e.stderr, "daemon stopped")
+	return err
+}
+
+// apiListenError says which setting to change when the API address cannot
+// be bound, most often because another repo's daemon holds the port.
+func apiListenError(r *repo.Repo, addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("the API address %s of repo %s is in use (another repo's daemon?): change \"api\" in %s or pass --api HOST:PORT", addr, r.Dir, r.Path("config.json"))
+	}
 	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -47,7 +48,7 @@ func (e *env) id(ctx context.Context) (httpapi.IDResponse, error) {
 		return id, err
 	}
 	err = c.call(ctx, "GET", "/api/v1/id", nil, &id)
-	if err == nil || e.apiAddr != "" {
+	if err == nil || e.apiAddr != "" || !errors.Is(err, errUnreachable) {
 		return id, err
 	}
 	dir, derr := e.repoPath()

@@ -19,8 +19,14 @@ func newInitCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := repo.Init(dir)
+			addrs, why := repo.ChooseAddrs(dir)
+			r, err := repo.InitConfig(dir, addrs.Config())
 			if err != nil {
+				return err
+			}
+			// The CLI sends this token with every call that spends,
+			// publishes or reveals a key, on loopback too.
+			if _, err := r.APIToken(); err != nil {
 				return err
 			}
 			s, err := content.OpenStore(r.Path(repo.BlocksDir), nil)
@@ -31,6 +37,9 @@ func newInitCmd(e *env) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(e.stderr, "initialized shardcast repo in %s\n", dir)
+			if why != "" {
+				fmt.Fprintf(e.stderr, "API on %s, gateway on %s, libp2p on port %d (%s)\n", addrs.API, addrs.Gateway, addrs.ListenPort, why)
+			}
 			fmt.Fprintln(e.stdout, r.Config.PeerID)
 			return nil
 		},

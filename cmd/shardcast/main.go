@@ -25,7 +25,13 @@ type env struct {
 	stdout, stderr io.Writer
 	repoDir        string
 	apiAddr        string
+	// notes are printed on stderr after a command that succeeds (a failed
+	// one prints its error line alone).
+	notes []string
 }
+
+// note keeps a remark for the user, printed if the command succeeds.
+func (e *env) note(s string) { e.notes = append(e.notes, s) }
 
 // usageError marks an error in how the command was called (exit 2).
 type usageError struct{ err error }
@@ -43,6 +49,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
+		for _, n := range e.notes {
+			fmt.Fprintf(stderr, "shardcast: note: %s\n", n)
+		}
 		return 0
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")

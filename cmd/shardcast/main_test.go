@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,6 +34,8 @@ func TestScripts(t *testing.T) {
 			"exits":   cmdExits,
 			"waitapi": cmdWaitAPI,
 			"oneline": cmdOneLine,
+			"apiaddr": cmdAPIAddr,
+			"config":  cmdConfig,
 		},
 	})
 }
@@ -94,4 +97,28 @@ func cmdWaitAPI(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	ts.Fatalf("daemon of %s not answering after 60s: %v", args[0], last)
+}
+
+// apiaddr REPO VAR sets VAR to the API address the daemon of REPO recorded.
+func cmdAPIAddr(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: apiaddr REPO VAR")
+	}
+	ts.Setenv(args[1], strings.TrimSpace(ts.ReadFile(filepath.Join(args[0], "api"))))
+}
+
+// config REPO KEY VAR sets VAR to the string KEY of REPO's config.json.
+func cmdConfig(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: config REPO KEY VAR")
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(ts.ReadFile(filepath.Join(args[0], "config.json"))), &cfg); err != nil {
+		ts.Fatalf("config of %s: %v", args[0], err)
+	}
+	v, ok := cfg[args[1]].(string)
+	if !ok {
+		ts.Fatalf("config of %s has no string %q", args[0], args[1])
+	}
+	ts.Setenv(args[2], v)
 }

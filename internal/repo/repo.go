@@ -21,6 +21,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/shardcast/shardcast/internal/private"
 )
 
 // EnvPath names the environment variable that selects the repo directory.
@@ -49,6 +51,8 @@ type Config struct {
 	Listen []string `json:"listen"`
 	// API is the HOST:PORT the daemon's HTTP API and gateway listen on.
 	API string `json:"api"`
+	// Gateway is the HOST:PORT of the daemon's separate gateway listener.
+	Gateway string `json:"gateway,omitempty"`
 	// Bootstrap lists peers (multiaddrs with /p2p/) dialled at start.
 	Bootstrap []string `json:"bootstrap"`
 	// Lightning, when set, connects the node to its own LND node: it can
@@ -67,11 +71,12 @@ type Lightning struct {
 // can run side by side on one machine. The API is on loopback: anything on it
 // may spend money.
 const (
-	DefaultAPI    = "127.0.0.1:8101"
-	defaultTCP    = "/ip4/0.0.0.0/tcp/4101"
-	defaultQUIC   = "/ip4/0.0.0.0/udp/4101/quic-v1"
-	defaultTCPv6  = "/ip6/::/tcp/4101"
-	defaultQUICv6 = "/ip6/::/udp/4101/quic-v1"
+	DefaultAPI     = "127.0.0.1:8101"
+	DefaultGateway = "127.0.0.1:8102"
+	defaultTCP     = "/ip4/0.0.0.0/tcp/4101"
+	defaultQUIC    = "/ip4/0.0.0.0/udp/4101/quic-v1"
+	defaultTCPv6   = "/ip6/::/tcp/4101"
+	defaultQUICv6  = "/ip6/::/udp/4101/quic-v1"
 )
 
 // DefaultConfig returns the configuration Init writes. There are no public
@@ -80,6 +85,7 @@ func DefaultConfig() Config {
 	return Config{
 		Listen:    []string{defaultTCP, defaultQUIC, defaultTCPv6, defaultQUICv6},
 		API:       DefaultAPI,
+		Gateway:   DefaultGateway,
 		Bootstrap: []string{},
 	}
 }
@@ -103,14 +109,21 @@ func DefaultDir() (string, error) {
 	return filepath.Join(home, ".shardcast"), nil
 }
 
-// Init creates a repo in dir with a fresh Ed25519 peer key. It refuses to
-// touch a directory that already holds a repo.
-func Init(dir string) (*Repo, error) {
+// Init creates a repo in dir with a fresh Ed25519 peer key and the default
+// config. It refuses to touch a directory that already holds a repo.
+func Init(dir string) (*Repo, error) { return InitConfig(dir, DefaultConfig()) }
+
+// InitConfig is Init with the config cfg (its PeerID is filled in).
+func InitConfig(dir string, cfg Config) (*Repo, error) {
 	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
 		return nil, fmt.Errorf("repo %s already exists", dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating repo %s: %w", dir, err)
+	}
+	// MkdirAll keeps the mode of a directory that was there already.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("making repo %s private: %w", dir, err)
 	}
 	priv, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
@@ -124,7 +137,6 @@ func Init(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deriving peer ID: %w", err)
 	}
-	cfg := DefaultConfig()
 	cfg.PeerID = id.String()
 	// The key goes first: a config without a key is a broken repo, a key
 	// without a config is no repo at all and Init can run again.
@@ -159,7 +171,32 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding peer key in %s: %w", dir, err)
 	}
+	if err := fixModes(dir); err != nil {
+		return nil, err
+	}
 	return &Repo{Dir: dir, Config: cfg, Key: key}, nil
+}
+
+// PeerID returns the peer ID derived from the repo's key: the one its
+// daemon answers with.
+func (r *Repo) PeerID() (peer.ID, error) {
+	id, err := peer.IDFromPrivateKey(r.Key)
+	if err != nil {
+		return "", fmt.Errorf("deriving the peer ID of %s: %w", r.Dir, err)
+	}
+	return id, nil
+}
+
+// fixModes takes group and other permissions away from the repo directory
+// and the files in it that hold secrets, for repos made by versions that
+// left them readable. Files inside private directories (keys, shares) are
+// reached only through the repo directory, which is kept 0700.
+func fixModes(dir string) error {
+	paths := []string{dir}
+	for _, name := range []string{keyFile, configFile, tokenFile, apiFile} {
+		paths = append(paths, filepath.Join(dir, name))
+	}
+	return private.Narrow(paths...)
 }
 
 // SaveConfig writes the config file atomically.
