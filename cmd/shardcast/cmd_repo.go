@@ -58,7 +58,11 @@ block is good or was repaired, 1 otherwise.`,
 			if left > 0 {
 				return fmt.Errorf("%d of %d blocks are corrupt and were not repaired", left, res.Blocks)
 			}
-			fmt.Fprintf(e.stderr, "%d blocks checked: %d were corrupt, all repaired\n", res.Blocks, len(res.Bad))
+			if len(res.Bad) == 0 {
+				fmt.Fprintf(e.stderr, "%d blocks checked: every one hashes to its CID\n", res.Blocks)
+			} else {
+				fmt.Fprintf(e.stderr, "%d blocks checked: %d were corrupt, all repaired\n", res.Blocks, len(res.Bad))
+			}
 			return nil
 		},
 	}
