@@ -71,7 +71,10 @@ block is good or was repaired, 1 otherwise.`,
 }
 
 func (e *env) repoVerify(ctx context.Context) (res httpapi.VerifyResponse, err error) {
-	err = e.repoOrDaemon(ctx,
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	err = e.repoOrDaemon(
 		func(r *repo.Repo) (err error) { res, err = node.VerifyRepo(ctx, r); return err },
 		func(c *client) error { return c.call(ctx, "POST", "/api/v1/repo/verify", nil, &res) })
 	return res, err
