@@ -338,6 +338,14 @@ func TestEmptiedMoneyDatabaseRefused(t *testing.T) {
 			if fi, err := os.Stat(p); tc.want == "is missing" && err == nil {
 				t.Fatalf("the daemon created a new %s of %d bytes", tc.file, fi.Size())
 			}
+			// check says so too, and creates nothing either.
+			r = runCLI(ctx, t, dir, "check")
+			if r.Code != 1 || !strings.Contains(r.Stdout, tc.file+" "+tc.want) {
+				t.Fatalf("check: exit %d, stdout %q; want 1 and a line saying %s %s", r.Code, r.Stdout, tc.file, tc.want)
+			}
+			if fi, err := os.Stat(p); tc.want == "is missing" && err == nil {
+				t.Fatalf("check created a new %s of %d bytes", tc.file, fi.Size())
+			}
 		})
 	}
 }

@@ -108,6 +108,11 @@
 //
 // # Cost
 //
+// Check reads a pool directory without changing it and reports what does
+// not hold together (a manifest that does not decode or is not its file's,
+// a torn or undecodable share record, an index outside its campaign or
+// stored with two values), for the audit a user runs with shardcast check.
+//
 // Measured on this project's 2-core machine while others shared it
 // (go test -run XXX -bench . -benchtime 3x ./pool/). Add of 10^5 shares
 // in batches of 100: 24,000–34,000 shares/s from one goroutine and

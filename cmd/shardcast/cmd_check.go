@@ -49,7 +49,10 @@ the store hashes to its CID. It prints one line per problem and exits 1 if there
 }
 
 func (e *env) check(ctx context.Context) (res httpapi.CheckResponse, err error) {
-	err = e.repoOrDaemon(ctx,
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	err = e.repoOrDaemon(
 		func(r *repo.Repo) (err error) { res, err = node.CheckRepo(ctx, r); return err },
 		func(c *client) error { return c.call(ctx, "GET", "/api/v1/check", nil, &res) })
 	return res, err
@@ -58,10 +61,7 @@ func (e *env) check(ctx context.Context) (res httpapi.CheckResponse, err error) 
 // repoOrDaemon runs offline on the repo when no daemon holds it (taking
 // its lock meanwhile), or online through the daemon's API otherwise (or
 // when --api names one).
-func (e *env) repoOrDaemon(ctx context.Context, offline func(*repo.Repo) error, online func(*client) error) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func (e *env) repoOrDaemon(offline func(*repo.Repo) error, online func(*client) error) error {
 	if e.apiAddr == "" {
 		dir, err := e.repoPath()
 		if err != nil {

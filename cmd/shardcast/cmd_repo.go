@@ -58,7 +58,11 @@ block is good or was repaired, 1 otherwise.`,
 			if left > 0 {
 				return fmt.Errorf("%d of %d blocks are corrupt and were not repaired", left, res.Blocks)
 			}
-			fmt.Fprintf(e.stderr, "%d blocks checked: %d were corrupt, all repaired\n", res.Blocks, len(res.Bad))
+			if len(res.Bad) == 0 {
+				fmt.Fprintf(e.stderr, "%d blocks checked: every one hashes to its CID\n", res.Blocks)
+			} else {
+				fmt.Fprintf(e.stderr, "%d blocks checked: %d were corrupt, all repaired\n", res.Blocks, len(res.Bad))
+			}
 			return nil
 		},
 	}
@@ -67,7 +71,10 @@ block is good or was repaired, 1 otherwise.`,
 }
 
 func (e *env) repoVerify(ctx context.Context) (res httpapi.VerifyResponse, err error) {
-	err = e.repoOrDaemon(ctx,
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	err = e.repoOrDaemon(
 		func(r *repo.Repo) (err error) { res, err = node.VerifyRepo(ctx, r); return err },
 		func(c *client) error { return c.call(ctx, "POST", "/api/v1/repo/verify", nil, &res) })
 	return res, err
