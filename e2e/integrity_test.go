@@ -274,7 +274,7 @@ func TestCheckFindsEditedLedgers(t *testing.T) {
 		n    *testnet.Node
 		want []string
 	}{
-		{b, []string{"wallet holds", "neither a delivery nor a refund"}},
+		{b, []string{"wallet holds", "complete without its delivery"}},
 		{a, []string{"settled offers without delivery or receipt"}},
 	} {
 		r := tc.n.Run("check")
