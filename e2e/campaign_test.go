@@ -152,7 +152,9 @@ func TestTamperedCiphertextNeverServesWrongBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a.Start()
+	// No peer holds the blocks: the read of the flipped one fails once the
+	// refetch gives up.
+	a.Start("--refetch-timeout", "2s")
 	r := a.Run("cat", id)
 	if r.Code == 0 {
 		t.Fatal("cat of a tampered ciphertext succeeded")
