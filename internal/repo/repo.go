@@ -49,6 +49,12 @@ type Config struct {
 	Listen []string `json:"listen"`
 	// API is the HOST:PORT the daemon's HTTP API and gateway listen on.
 	API string `json:"api"`
+	// Gateway is the HOST:PORT the daemon's gateway (/ipfs/, /watch/)
+	// listens on: an origin apart from the API's.
+	Gateway string `json:"gateway,omitempty"`
+	// AllowHosts are further host names under which browsers may reach
+	// the API and gateway (NAME or NAME:PORT); any other Host is refused.
+	AllowHosts []string `json:"allow_hosts,omitempty"`
 	// Bootstrap lists peers (multiaddrs with /p2p/) dialled at start.
 	Bootstrap []string `json:"bootstrap"`
 	// Lightning, when set, connects the node to its own LND node: it can
@@ -74,12 +80,17 @@ const (
 	defaultQUICv6 = "/ip6/::/udp/4101/quic-v1"
 )
 
+// DefaultGateway is the gateway's address: content gets an origin of its
+// own, apart from the API's, where the wallet is.
+const DefaultGateway = "127.0.0.1:8102"
+
 // DefaultConfig returns the configuration Init writes. There are no public
 // bootstrap peers: a shardcast network is whatever peers the user names.
 func DefaultConfig() Config {
 	return Config{
 		Listen:    []string{defaultTCP, defaultQUIC, defaultTCPv6, defaultQUICv6},
 		API:       DefaultAPI,
+		Gateway:   DefaultGateway,
 		Bootstrap: []string{},
 	}
 }
