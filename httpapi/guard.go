@@ -155,7 +155,8 @@ func crossSite(r *http.Request) string {
 	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
 		return "Sec-Fetch-Site " + s
 	}
-	if o := r.Header.Get("Origin"); o != "" && !strings.EqualFold(o, "http://"+r.Host) {
+	// https: the API behind a proxy that adds TLS under the same name.
+	if o := r.Header.Get("Origin"); o != "" && !strings.EqualFold(o, "http://"+r.Host) && !strings.EqualFold(o, "https://"+r.Host) {
 		return "Origin " + o
 	}
 	return ""
