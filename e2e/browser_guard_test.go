@@ -390,3 +390,39 @@ func TestOffLoopbackNeedsToken(t *testing.T) {
 		t.Errorf("the watch URL: status %d, want 200", resp.StatusCode)
 	}
 }
+
+// The web UI of a daemon off loopback: a login form first; with the
+// token pasted, the catalog, and a player that streams from the gateway
+// through a capability URL, and seeks.
+func TestWebUIOffLoopback(t *testing.T) {
+	ctx := browser(t)
+	n := testnet.New(t, binary).Node("remote")
+	n.Start("--api", "0.0.0.0:0", "--gateway", "0.0.0.0:0")
+	film := filepath.Join("..", "internal", "demo", "sample.webm")
+	id := n.MustRun("publish", film, "--model", "open", "--title", "An open film", "--media-type", "video/webm")
+	_, port, _ := net.SplitHostPort(n.API)
+	ui := "http://127.0.0.1:" + port + "/"
+
+	step(t, ctx, "the login form", chromedp.Navigate(ui), chromedp.WaitVisible(chromedp.CSS("#login-token")))
+	if eval[bool](t, ctx, `!!document.getElementById("catalog")`) {
+		t.Fatal("the catalog shows before the token is given")
+	}
+	step(t, ctx, "a wrong token", chromedp.SendKeys(chromedp.CSS("#login-token"), "wrong"), chromedp.Click(chromedp.CSS("#login-submit")))
+	poll[bool](t, ctx, "the refusal", `document.getElementById("status").textContent.includes("401")`, 30*time.Second)
+	step(t, ctx, "logging in",
+		chromedp.SetValue(chromedp.CSS("#login-token"), n.Token), chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#catalog [data-id=%q]`, id))))
+	step(t, ctx, "the player", chromedp.Navigate(ui+"#/watch/"+id), chromedp.WaitVisible(chromedp.CSS("video#player")))
+	src := eval[string](t, ctx, `document.getElementById("player").src`)
+	if !strings.Contains(src, "/watch/"+id+"?cap=") || strings.HasPrefix(src, ui) {
+		t.Fatalf("player src %q: want the gateway's /watch with a capability", src)
+	}
+	if res := eval[string](t, ctx, `document.getElementById('player').play().then(() => 'ok', e => e.name)`); res != "ok" {
+		t.Fatalf("play(): %s", res)
+	}
+	poll[float64](t, ctx, "playback", `(v => v.currentTime > 0.5 && v.currentTime)(document.getElementById('player'))`, 30*time.Second)
+	mid := eval[float64](t, ctx, `(v => { const m = v.duration / 2; v.currentTime = m; return m; })(document.getElementById('player'))`)
+	poll[float64](t, ctx, "playback after the seek",
+		fmt.Sprintf(`(v => !v.seeking && v.currentTime > %f && v.currentTime)(document.getElementById('player'))`, mid),
+		30*time.Second)
+}
