@@ -19,7 +19,7 @@ const chromium = "/usr/bin/chromium"
 // browser starts a headless Chromium for the test and returns its context
 // (the first tab). It skips the test when Chromium is not installed, unless
 // SHARDCAST_REQUIRE_TOOLS says the tools must be there.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("SHARDCAST_REQUIRE_TOOLS") != "" {
@@ -37,6 +37,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(900, 700),
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -202,7 +203,9 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 	e, err := s.c.Publish(r.Context(), terms, r.Body)
 	if err != nil {
 		status := http.StatusInternalServerError
-		if errors.Is(err, campaign.ErrBadManifest) {
+		if st := bodyStatus(err); st != http.StatusBadRequest {
+			status = st // the upload failed
+		} else if errors.Is(err, campaign.ErrBadManifest) {
 			status = http.StatusBadRequest
 		}
 		writeError(w, status, fmt.Errorf("publishing: %w", err))
@@ -215,11 +218,20 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 // handleWatch streams a campaign's plaintext with Range, or answers 403
 // while this node cannot decrypt it. Plaintext is only ever produced from
 // chunks that authenticated: a damaged chunk ends the response early.
+// It runs on the gateway: off loopback it needs the token or a capability
+// from GET /api/v1/campaigns/ID/watch (?cap=...), since a <video> element
+// sends no header.
 func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	id, err := cid.Decode(r.PathValue("id"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("bad campaign ID %q: %w", r.PathValue("id"), err))
 		return
+	}
+	if !s.gwHosts.loopback && !s.keys.bearer(r) {
+		if err := s.keys.checkWatchCapability(id.String(), r.URL.Query().Get("cap"), s.now()); err != nil {
+			writeError(w, http.StatusUnauthorized, err)
+			return
+		}
 	}
 	e, err := s.c.Catalog().Get(id)
 	if err != nil {
@@ -242,10 +254,66 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", e.Manifest.MediaType)
+	h.Set("Content-Type", mediaOnly(e.Manifest.MediaType))
 	h.Set("Etag", `"`+id.String()+`"`)
 	h.Set("Cache-Control", "private, no-store")
 	s.serveContent(w, r, seal.NewReadSeeker(ra, size))
+}
+
+// mediaOnly returns a campaign's media type when it names audio, video or
+// a raster image, and application/octet-stream for anything else: the
+// creator picks the type, and a type a browser would run (HTML, SVG,
+// script) must never be served.
+func mediaOnly(t string) string {
+	mt, _, err := mime.ParseMediaType(t)
+	if err != nil {
+		return mediaUpload
+	}
+	major, _, _ := strings.Cut(mt, "/")
+	switch {
+	case mt == "image/svg+xml" || strings.Contains(mt, "xml") || strings.Contains(mt, "html"):
+		return mediaUpload
+	case major == "audio" || major == "video" || major == "image":
+		return t
+	}
+	return mediaUpload
+}
+
+// WatchResponse answers GET /api/v1/campaigns/ID/watch.
+type WatchResponse struct {
+	// URL is the campaign's player stream on the gateway, as the caller
+	// reaches it; off loopback it carries a capability valid until
+	// Expires.
+	URL     string `json:"url"`
+	Expires string `json:"expires,omitempty"`
+}
+
+// handleWatchURL tells an authenticated caller where the campaign's
+// stream is.
+func (s *Server) handleWatchURL(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.campaign(w, r)
+	if !ok {
+		return
+	}
+	gw := s.gatewayOrigin(r)
+	if gw == "" {
+		writeError(w, http.StatusNotFound, errors.New("this daemon serves no gateway"))
+		return
+	}
+	out := WatchResponse{URL: gw + "/watch/" + e.ID.String()}
+	if !s.gwHosts.loopback {
+		exp := s.now().Add(WatchCapabilityTTL)
+		out.URL += "?cap=" + s.keys.watchCapability(e.ID.String(), exp)
+		out.Expires = exp.UTC().Format(time.RFC3339)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
@@ -253,9 +321,20 @@ func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !decodeJSON(w, r, &struct{}{}) {
+		return
+	}
+	switch {
+	case e.Manifest.Model != campaign.ModelShards:
+		writeError(w, http.StatusBadRequest, fmt.Errorf("campaign %s is a %s campaign: only shards campaigns have shares to release", e.ID, e.Manifest.Model))
+		return
+	case e.Manifest.Creator != s.b.ID():
+		writeError(w, http.StatusForbidden, fmt.Errorf("campaign %s is not this node's: only its creator can release it", e.ID))
+		return
+	}
 	k, err := s.c.Release(r.Context(), e.ID)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"campaign": e.ID.String(), "released": k})

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,7 +53,7 @@ type ProofResponse struct {
 func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxProofSize+1))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("reading the proof: %w", err))
+		writeError(w, bodyStatus(err), fmt.Errorf("reading the proof: %w", err))
 		return
 	}
 	if len(raw) > MaxProofSize {
@@ -196,28 +195,50 @@ func requestID(r *http.Request, inBody string) (string, error) {
 	return h, nil
 }
 
-func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("decoding request: %w", err))
-		return false
-	}
-	return true
-}
-
 func marketStatus(err error) int {
+	var re *market.RemoteError
 	switch {
 	case errors.Is(err, catalog.ErrUnknown):
 		return http.StatusNotFound
 	case errors.Is(err, market.ErrBadOrder):
 		return http.StatusBadRequest
-	case errors.Is(err, market.ErrSoldOut), errors.Is(err, market.ErrHeld):
+	case errors.Is(err, market.ErrSoldOut), errors.Is(err, market.ErrHeld), errors.Is(err, catalog.ErrRejected):
 		return http.StatusConflict
 	case errors.Is(err, pay.ErrInsufficientFunds):
 		return http.StatusPaymentRequired
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
+	case errors.As(err, &re):
+		switch re.Code {
+		case market.CodeNotFound:
+			return http.StatusNotFound
+		case market.CodeClosed:
+			return http.StatusConflict
+		case market.CodeUnsupported:
+			return http.StatusBadRequest
+		}
 	}
 	return http.StatusBadGateway
+}
+
+// checkPurchase answers the caller's mistakes before a purchase reaches
+// the market: a node buying its own campaign, or a model that sells
+// nothing.
+func (s *Server) checkPurchase(w http.ResponseWriter, e catalog.Entry, buying bool, shares int) bool {
+	m := e.Manifest
+	switch {
+	case m.Creator == s.b.ID():
+		writeError(w, http.StatusConflict, fmt.Errorf("campaign %s is this node's own", e.ID))
+	case e.Rejected != "":
+		writeError(w, http.StatusConflict, fmt.Errorf("campaign %s: %w: %s", e.ID, catalog.ErrRejected, e.Rejected))
+	case buying && m.Model == campaign.ModelOpen:
+		writeError(w, http.StatusBadRequest, fmt.Errorf("campaign %s is open: nothing to buy, donate instead", e.ID))
+	case buying && m.Model == campaign.ModelShards && (shares < 1 || shares > market.MaxSharesPerOffer):
+		writeError(w, http.StatusBadRequest, fmt.Errorf("buying %d shares: want 1 to %d", shares, market.MaxSharesPerOffer))
+	default:
+		return true
+	}
+	return false
 }
 
 func (s *Server) handleBuy(w http.ResponseWriter, r *http.Request) {
@@ -226,7 +247,7 @@ func (s *Server) handleBuy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req buyBody
-	if !decodeBody(w, r, &req) {
+	if !decodeJSON(w, r, &req) {
 		return
 	}
 	rid, err := requestID(r, req.RequestID)
@@ -243,6 +264,9 @@ func (s *Server) handleBuy(w http.ResponseWriter, r *http.Request) {
 	}
 	if k < 0 || (k == 0 && e.Manifest.Model == campaign.ModelShards) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("buying %d shares of %s: ask for at least one", k, e.ID))
+		return
+	}
+	if !s.checkPurchase(w, e, true, k) {
 		return
 	}
 	p, err := s.m.Buy(r.Context(), e.ID, k, rid)
@@ -294,7 +318,7 @@ func (s *Server) handleDonate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req DonateRequest
-	if !decodeBody(w, r, &req) {
+	if !decodeJSON(w, r, &req) || !s.checkPurchase(w, e, false, 0) {
 		return
 	}
 	rid, err := requestID(r, req.RequestID)
@@ -351,7 +375,11 @@ func (s *Server) handleWallet(w http.ResponseWriter, r *http.Request) {
 	}
 	bal, err := s.m.Balance(r.Context(), cur)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		status := http.StatusInternalServerError
+		if errors.Is(err, pay.ErrCurrency) {
+			status = http.StatusBadRequest
+		}
+		writeError(w, status, err)
 		return
 	}
 	rail := s.m.BalanceRail(cur)

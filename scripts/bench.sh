@@ -159,7 +159,7 @@ sc_start() {
 	PIDS+=("$pid")
 	printf -v "SC_PID_$name" '%s' "$pid"
 	wait_for "shardcast daemon $name" started "$pid" "$log" "daemon is ready"
-	[ -s "$WORK/sc-$name/api" ] || die "shardcast daemon $name wrote no api file"
+	[ -s "$WORK/sc-$name/gateway" ] || die "shardcast daemon $name wrote no gateway file"
 }
 
 # sc_addr NAME: the peer's loopback TCP multiaddr with /p2p/.
@@ -209,9 +209,9 @@ range_ttfb() {
 log "shardcast: Range at the middle through a fresh node's gateway"
 sc_start seek
 sc seek connect "$SC_PROV_ADDR" >/dev/null 2>"$WORK/err" || die "shardcast connect failed: $(tr '\n' ' ' <"$WORK/err")"
-r=$(range_ttfb "http://$(cat "$WORK/sc-seek/api")/ipfs/$SC_CID")
+r=$(range_ttfb "http://$(cat "$WORK/sc-seek/gateway")/ipfs/$SC_CID")
 read -r sc_ttfb sc_rtotal <<<"$r"
-r=$(range_ttfb "http://$(cat "$WORK/sc-prov/api")/ipfs/$SC_CID")
+r=$(range_ttfb "http://$(cat "$WORK/sc-prov/gateway")/ipfs/$SC_CID")
 read -r sc_ttfb_local _ <<<"$r"
 stop "$SC_PID_seek"
 rm -rf "$WORK/sc-seek"
@@ -230,7 +230,7 @@ knows_campaign() { sc watch status "$SC_CAMP" >/dev/null 2>&1; }
 wait_for "the buyer learning the campaign" knows_campaign
 sc watch buy "$SC_CAMP" >/dev/null 2>"$WORK/err" || die "shardcast buy failed: $(tr '\n' ' ' <"$WORK/err")"
 [ "$(find "$WORK/sc-watch" -type f -name '*.data' | wc -l)" -eq 0 ] || die "the buyer's store is not empty"
-r=$(range_ttfb "http://$(cat "$WORK/sc-watch/api")/watch/$SC_CAMP")
+r=$(range_ttfb "http://$(cat "$WORK/sc-watch/gateway")/watch/$SC_CAMP")
 read -r sc_wttfb sc_wtotal <<<"$r"
 stop "$SC_PID_watch"
 stop "$SC_PID_prov"

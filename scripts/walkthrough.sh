@@ -56,10 +56,10 @@ cmp "$work/film.bin" "$work/copy.bin"
 echo "byte-identical, $size MiB in ${ms} ms"
 
 say "B's gateway serves a Range from the middle"
-api=$(cat "$work/b/api")
+gw=$(cat "$work/b/gateway")
 mid=$(( (size << 20) / 2 ))
 curl -s -o /dev/null -w "HTTP %{http_code}, %{size_download} bytes, first byte after %{time_starttransfer}s\n" \
-	-r "$mid-$((mid + 65535))" "http://$api/ipfs/$cid"
-echo "try it: curl -r 0-99 http://$api/ipfs/$cid | xxd | head   (until you press Enter)"
+	-r "$mid-$((mid + 65535))" "http://$gw/ipfs/$cid"
+echo "try it: curl -r 0-99 http://$gw/ipfs/$cid | xxd | head   (until you press Enter)"
 if [ -t 0 ]; then read -r _; fi
 say "Done"

@@ -8,7 +8,9 @@ import (
 )
 
 func TestHandler(t *testing.T) {
-	h := Handler()
+	h := Handler(func(w http.ResponseWriter, r *http.Request) Page {
+		return Page{CSRF: "csrf-token-1", Gateway: "http://127.0.0.1:8102"}
+	})
 	tests := []struct {
 		method, path string
 		status       int
@@ -16,6 +18,8 @@ func TestHandler(t *testing.T) {
 		body         string // substring of the body, when the status is 200
 	}{
 		{"GET", "/", 200, "text/html", `id="main"`},
+		{"GET", "/", 200, "text/html", `<meta name="shardcast-csrf" content="csrf-token-1">`},
+		{"GET", "/", 200, "text/html", `<meta name="shardcast-gateway" content="http://127.0.0.1:8102">`},
 		{"HEAD", "/", 200, "text/html", ""},
 		{"GET", "/ui/app.js", 200, "text/javascript", "hashchange"},
 		{"GET", "/ui/style.css", 200, "text/css", "@media"},
@@ -47,6 +51,32 @@ func TestHandler(t *testing.T) {
 				t.Errorf("body: got %d bytes without %q", rec.Body.Len(), tt.body)
 			}
 		})
+	}
+}
+
+// The page's policy lets the player stream from the gateway and nothing
+// else from outside; a login page carries no credential.
+func TestPagePolicyAndLogin(t *testing.T) {
+	for _, tt := range []struct {
+		page      Page
+		media     string
+		has, lack string
+	}{
+		{Page{CSRF: "c", Gateway: "http://localhost:8102"}, "media-src 'self' http://localhost:8102;", `name="shardcast-csrf" content="c"`, "shardcast-login"},
+		{Page{Login: true}, "media-src 'self';", "shardcast-login", "shardcast-csrf"},
+	} {
+		h := Handler(func(w http.ResponseWriter, r *http.Request) Page { return tt.page })
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if got := rec.Header().Get("Content-Security-Policy"); !strings.Contains(got, tt.media) {
+			t.Errorf("%+v: Content-Security-Policy %q, want %q", tt.page, got, tt.media)
+		}
+		if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%+v: Cache-Control %q, want no-store", tt.page, got)
+		}
+		if b := rec.Body.String(); !strings.Contains(b, tt.has) || strings.Contains(b, tt.lack) {
+			t.Errorf("%+v: page without %q or with %q", tt.page, tt.has, tt.lack)
+		}
 	}
 }
 

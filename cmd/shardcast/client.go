@@ -92,6 +92,9 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, si
 	if body != nil {
 		req.ContentLength = size
 		req.Header.Set("Content-Type", "application/octet-stream")
+		if _, ok := body.(jsonReader); ok {
+			req.Header.Set("Content-Type", "application/json")
+		}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -122,12 +125,15 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, si
 func (c *client) call(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	size := int64(0)
+	if in == nil && method != "GET" {
+		in = struct{}{} // a state change is always JSON, even without fields
+	}
 	if in != nil {
 		raw, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		body, size = bytes.NewReader(raw), int64(len(raw))
+		body, size = jsonReader{bytes.NewReader(raw)}, int64(len(raw))
 	}
 	resp, err := c.do(ctx, method, path, body, size)
 	if err != nil {
@@ -142,6 +148,9 @@ func (c *client) call(ctx context.Context, method, path string, in, out any) err
 	}
 	return nil
 }
+
+// jsonReader marks a request body as JSON for do.
+type jsonReader struct{ *bytes.Reader }
 
 // printJSON writes v as indented JSON on stdout.
 func (e *env) printJSON(v any) error {

@@ -144,7 +144,7 @@ func newStatusCmd(e *env) *cobra.Command {
 func newWatchCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "watch CAMPAIGN",
-		Short: "Print the URL of the campaign's player on the local daemon",
+		Short: "Print the URL of the campaign's stream on the local daemon's gateway",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, c, err := e.campaignClient(args[0])
@@ -158,7 +158,14 @@ func newWatchCmd(e *env) *cobra.Command {
 			if !ci.Unlocked {
 				fmt.Fprintf(e.stderr, "campaign %s is locked on this node: buy it first\n", id)
 			}
-			fmt.Fprintf(e.stdout, "%s/watch/%s\n", c.base, id)
+			var w httpapi.WatchResponse
+			if err := c.call(cmd.Context(), "GET", "/api/v1/campaigns/"+id.String()+"/watch", nil, &w); err != nil {
+				return err
+			}
+			if w.Expires != "" {
+				fmt.Fprintf(e.stderr, "the URL works until %s\n", w.Expires)
+			}
+			fmt.Fprintln(e.stdout, w.URL)
 			return nil
 		},
 	}

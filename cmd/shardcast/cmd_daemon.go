@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +23,9 @@ import (
 type daemonOptions struct {
 	listen    []string
 	api       string
+	gateway   string
+	allowHost []string
+	maxUpload string
 	bootstrap []string
 	offline   bool
 	logLevel  string
@@ -44,6 +49,10 @@ func newDaemonCmd(e *env) *cobra.Command {
 	f := cmd.Flags()
 	f.StringArrayVar(&o.listen, "listen", nil, "libp2p listen multiaddr (repeatable; default from the repo config)")
 	// --api is also a global flag; the daemon reads it there.
+	f.StringVar(&o.gateway, "gateway", "", "HOST:PORT of the gateway (/ipfs/, /watch/), an origin apart from the API's "+
+		"(default from the repo config; port 0 picks one, and so it does when --api has port 0)")
+	f.StringArrayVar(&o.allowHost, "allow-host", nil, "a further host name (NAME or NAME:PORT) browsers may use to reach the API and gateway (repeatable)")
+	f.StringVar(&o.maxUpload, "max-upload", "", "largest upload through the API (add, publish), e.g. 8GiB (default 64GiB)")
 	f.StringArrayVar(&o.bootstrap, "bootstrap", nil, "peer multiaddr with /p2p/ID to dial at start (repeatable)")
 	f.BoolVar(&o.offline, "offline", false, "run without any network")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -61,6 +70,15 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 	}
 	if o.lnd != (repo.Lightning{}) && (o.lnd.REST == "" || o.lnd.TLSCert == "" || o.lnd.Macaroon == "") {
 		return usageError{fmt.Errorf("--lnd-rest, --lnd-cert and --lnd-macaroon go together")}
+	}
+	maxUpload, err := parseSize(o.maxUpload)
+	if err != nil {
+		return usageError{fmt.Errorf("--max-upload: %w", err)}
+	}
+	for _, h := range o.allowHost {
+		if strings.TrimSpace(h) == "" || strings.ContainsAny(h, "/ ") {
+			return usageError{fmt.Errorf("--allow-host %q: want a host name, optionally with :PORT", h)}
+		}
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	dir, err := e.repoPath()
@@ -110,22 +128,36 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 		return err
 	}
 	defer n.Close()
+	gateway := gatewayAddr(o.gateway, api, r.Config.Gateway)
 	ln, err := n.ListenAPI(api)
 	if err != nil {
 		return apiListenError(r, api, err)
 	}
-	if err := r.SetAPIAddr(ln.Addr().String()); err != nil {
+	gln, err := n.ListenGateway(gateway)
+	if err != nil {
 		ln.Close()
 		return err
 	}
+	if err := r.SetAPIAddr(ln.Addr().String()); err != nil {
+		ln.Close()
+		gln.Close()
+		return err
+	}
 	defer r.ClearAPIAddr()
+	if err := r.SetGatewayAddr(gln.Addr().String()); err != nil {
+		ln.Close()
+		gln.Close()
+		return err
+	}
+	defer r.ClearGatewayAddr()
 	fmt.Fprintf(e.stderr, "peer %s\n", n.ID())
 	for _, a := range n.Addrs() {
 		fmt.Fprintf(e.stderr, "listening on %s\n", a)
 	}
-	fmt.Fprintf(e.stderr, "API and gateway on http://%s/\n", ln.Addr())
+	fmt.Fprintf(e.stderr, "API and web UI on http://%s/\n", ln.Addr())
+	fmt.Fprintf(e.stderr, "gateway on http://%s/\n", gln.Addr())
 	fmt.Fprintln(e.stdout, "daemon is ready")
-	err = n.ServeAPI(ctx, ln)
+	err = n.ServeAPI(ctx, ln, gln, node.HTTPOptions{AllowHosts: append(r.Config.AllowHosts, o.allowHost...), MaxUpload: maxUpload})
 	fmt.Fprintln(e.stderr, "daemon stopped")
 	return err
 }
@@ -137,4 +169,43 @@ func apiListenError(r *repo.Repo, addr string, err error) error {
 		return fmt.Errorf("the API address %s of repo %s is in use (another repo's daemon?): change \"api\" in %s or pass --api HOST:PORT", addr, r.Dir, r.Path("config.json"))
 	}
 	return err
+}
+
+// gatewayAddr picks the gateway's address: --gateway, else port 0 on the
+// API's host when the API's port is 0 (tests and scripts start many
+// daemons side by side), else the repo config's, else the default.
+func gatewayAddr(flag, api, config string) string {
+	if flag != "" {
+		return flag
+	}
+	if host, port, err := net.SplitHostPort(api); err == nil && port == "0" {
+		return net.JoinHostPort(host, "0")
+	}
+	if config != "" {
+		return config
+	}
+	return repo.DefaultGateway
+}
+
+// parseSize parses a byte count with an optional KiB, MiB or GiB suffix;
+// "" is zero (the default).
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = v, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q: want a positive size such as 8GiB", s)
+	}
+	return n * mult, nil
 }

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
+	"github.com/shardcast/shardcast/httpapi"
 	"github.com/shardcast/shardcast/internal/progress"
 )
 
@@ -75,6 +78,9 @@ func (e *env) get(ctx context.Context, arg string, o getOptions) (err error) {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
+	if cl, err = gatewayClient(ctx, cl); err != nil {
+		return fmt.Errorf("fetching %s: %w", c, err)
+	}
 	resp, err := cl.do(ctx, "GET", path, nil, 0)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
@@ -137,6 +143,27 @@ func (e *env) get(ctx context.Context, arg string, o getOptions) (err error) {
 		}
 	}
 	return nil
+}
+
+// gatewayClient returns a client of the gateway of the daemon c talks to:
+// content is served there, on an origin apart from the API's.
+func gatewayClient(ctx context.Context, c *client) (*client, error) {
+	var id httpapi.IDResponse
+	if err := c.call(ctx, "GET", "/api/v1/id", nil, &id); err != nil {
+		return nil, err
+	}
+	if id.Gateway == "" {
+		return c, nil // a daemon that serves content on its API
+	}
+	host, port, err := net.SplitHostPort(id.Gateway)
+	if err != nil {
+		return nil, fmt.Errorf("the daemon's gateway address %q: %w", id.Gateway, err)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		// It listens everywhere: reach it where the API is reached.
+		host, _, _ = net.SplitHostPort(strings.TrimPrefix(c.base, "http://"))
+	}
+	return &client{base: "http://" + net.JoinHostPort(host, port), http: c.http, token: c.token}, nil
 }
 
 func decodeJSON(r io.Reader, v any) error {

@@ -15,7 +15,7 @@ func newIDCmd(e *env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "id",
-		Short: "Print the peer ID, listen addresses and API address",
+		Short: "Print the peer ID, listen addresses, API and gateway addresses",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := e.id(cmd.Context())
@@ -31,6 +31,9 @@ func newIDCmd(e *env) *cobra.Command {
 			}
 			if id.API != "" {
 				fmt.Fprintf(e.stderr, "API http://%s/\n", id.API)
+			}
+			if id.Gateway != "" {
+				fmt.Fprintf(e.stderr, "gateway http://%s/\n", id.Gateway)
 			}
 			return nil
 		},

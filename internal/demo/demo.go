@@ -84,7 +84,8 @@ type member struct {
 	name  string
 	n     *node.Node
 	lock  *repo.Lock
-	url   string
+	url   string     // the API and web UI
+	gw    string     // the gateway: /ipfs/ and /watch/
 	serve chan error // ServeAPI's result
 }
 
@@ -219,10 +220,16 @@ func (d *demo) startNetwork(ctx, serveCtx context.Context, dir string, log *slog
 		if err != nil {
 			return err
 		}
+		gln, err := n.ListenGateway("127.0.0.1:0")
+		if err != nil {
+			ln.Close()
+			return err
+		}
 		m.url = "http://" + ln.Addr().String() + "/"
+		m.gw = "http://" + gln.Addr().String() + "/"
 		m.serve = make(chan error, 1)
-		go func() { m.serve <- n.ServeAPI(serveCtx, ln) }()
-		d.rep.Nodes = append(d.rep.Nodes, NodeInfo{Name: name, Peer: n.ID().String(), URL: m.url})
+		go func() { m.serve <- n.ServeAPI(serveCtx, ln, gln, node.HTTPOptions{}) }()
+		d.rep.Nodes = append(d.rep.Nodes, NodeInfo{Name: name, Peer: n.ID().String(), URL: m.url, Gateway: m.gw})
 	}
 	d.alice, d.bob, d.carol, d.dave, d.bystander = d.all[1], d.all[2], d.all[3], d.all[4], d.all[5]
 	for _, m := range d.all[1:] {
@@ -235,7 +242,7 @@ func (d *demo) startNetwork(ctx, serveCtx context.Context, dir string, log *slog
 	}
 	d.say("demo", "%d nodes on loopback; all money below is TEST MONEY", len(d.all))
 	for _, m := range d.all {
-		d.say(m.name, "UI and API %s  (peer %s)", m.url, m.n.ID())
+		d.say(m.name, "UI and API %s  gateway %s  (peer %s)", m.url, m.gw, m.n.ID())
 	}
 	return nil
 }

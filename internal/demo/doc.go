@@ -3,8 +3,9 @@
 // `shardcast demo` (DESIGN §6).
 //
 // Run starts six nodes (a creator, four buyers and a bystander that never
-// pays), each with its own repo under Options.Dir, libp2p on 127.0.0.1 and
-// its HTTP API and player on 127.0.0.1, all connected to the creator. The
+// pays), each with its own repo under Options.Dir, libp2p on 127.0.0.1, its
+// HTTP API and web UI on 127.0.0.1 and its gateway (/ipfs/, /watch/) on
+// another port, all connected to the creator. The
 // creator publishes the project's sample video (sample.webm, made by
 // scripts/make-sample-video.sh and embedded here) three times:
 //

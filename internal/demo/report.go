@@ -25,7 +25,9 @@ type Report struct {
 type NodeInfo struct {
 	Name string
 	Peer string // libp2p peer ID
-	URL  string // its API, gateway and UI: http://127.0.0.1:PORT/
+	URL  string // its API and web UI: http://127.0.0.1:PORT/
+	// Gateway serves its /ipfs/ and /watch/, on an origin of its own.
+	Gateway string
 }
 
 // Result is one campaign's outcome as the creator's ledger records it and
@@ -33,7 +35,7 @@ type NodeInfo struct {
 type Result struct {
 	Model    campaign.Model
 	Campaign cid.Cid
-	Watch    string // the creator's player: http://127.0.0.1:PORT/watch/ID
+	Watch    string // the creator's player, on its gateway: http://127.0.0.1:PORT/watch/ID
 	Currency string
 
 	Sales     int   // settled purchases

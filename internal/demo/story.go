@@ -50,7 +50,7 @@ func (d *demo) play(ctx context.Context) error {
 			return fmt.Errorf("publishing the %s film: %w", t.m.Model, err)
 		}
 		t.res.Model, t.res.Campaign, t.res.Currency = t.m.Model, e.ID, currency
-		t.res.Watch = d.creator.url + "watch/" + e.ID.String()
+		t.res.Watch = d.creator.gw + "watch/" + e.ID.String()
 		d.say("creator", "published %q (%s, %s): watch at %s", t.m.Title, t.m.Model, d.termsOf(t.m), t.res.Watch)
 	}
 	for _, m := range d.all[1:] {

@@ -51,8 +51,12 @@ type Config struct {
 	Listen []string `json:"listen"`
 	// API is the HOST:PORT the daemon's HTTP API and gateway listen on.
 	API string `json:"api"`
-	// Gateway is the HOST:PORT of the daemon's separate gateway listener.
+	// Gateway is the HOST:PORT the daemon's gateway (/ipfs/, /watch/)
+	// listens on: an origin apart from the API's.
 	Gateway string `json:"gateway,omitempty"`
+	// AllowHosts are further host names under which browsers may reach
+	// the API and gateway (NAME or NAME:PORT); any other Host is refused.
+	AllowHosts []string `json:"allow_hosts,omitempty"`
 	// Bootstrap lists peers (multiaddrs with /p2p/) dialled at start.
 	Bootstrap []string `json:"bootstrap"`
 	// Lightning, when set, connects the node to its own LND node: it can
@@ -69,7 +73,8 @@ type Lightning struct {
 
 // Default addresses. They stay clear of Kubo's 4001, 5001 and 8080 so both
 // can run side by side on one machine. The API is on loopback: anything on it
-// may spend money.
+// may spend money. The gateway (DefaultGateway) gives content an origin of
+// its own, apart from the API's, where the wallet is.
 const (
 	DefaultAPI     = "127.0.0.1:8101"
 	DefaultGateway = "127.0.0.1:8102"

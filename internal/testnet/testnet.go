@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shardcast/shardcast/internal/repo"
 )
 
 // Binary builds the shardcast command once per test binary and returns its
@@ -54,11 +56,16 @@ type Node struct {
 	// Env is added to the daemon's environment at Start.
 	Env []string
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	done   chan struct{}
-	logs   *lockedWriter
-	API    string   // HOST:PORT while running
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+	logs *lockedWriter
+	API  string // HOST:PORT while running
+	// Gateway is the HOST:PORT of the gateway (/ipfs/, /watch/) while
+	// running.
+	Gateway string
+	// Token is the repo's API token, read when the daemon starts.
+	Token  string
 	ID     string   // peer ID
 	Addrs  []string // listen multiaddrs with /p2p/
 	exited error
@@ -75,7 +82,8 @@ func (n *Net) Node(name string) *Node {
 // Start runs the daemon with extra flags and waits until it answers.
 func (nd *Node) Start(flags ...string) {
 	nd.t.Helper()
-	args := append([]string{"--repo", nd.Repo, "daemon", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"}, flags...)
+	args := append([]string{"--repo", nd.Repo, "daemon", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0",
+		"--gateway", "127.0.0.1:0"}, flags...)
 	cmd := exec.Command(nd.bin, args...)
 	cmd.Env = append(os.Environ(), nd.Env...)
 	logs := &lockedWriter{}
@@ -119,12 +127,16 @@ func (nd *Node) Start(flags ...string) {
 		ID        string   `json:"id"`
 		Addresses []string `json:"addresses"`
 		API       string   `json:"api"`
+		Gateway   string   `json:"gateway"`
 	}
 	out := nd.MustRun("id", "--json")
 	if err := json.Unmarshal([]byte(out), &id); err != nil {
 		nd.t.Fatalf("id --json of %s: %v: %q", nd.Name, err, out)
 	}
-	nd.ID, nd.Addrs, nd.API = id.ID, id.Addresses, id.API
+	nd.ID, nd.Addrs, nd.API, nd.Gateway = id.ID, id.Addresses, id.API, id.Gateway
+	if nd.Token, err = repo.ReadAPIToken(nd.Repo); err != nil || nd.Token == "" {
+		nd.t.Fatalf("the API token of %s: %q, %v", nd.Name, nd.Token, err)
+	}
 }
 
 // Addr returns the node's first listen multiaddr.
@@ -242,12 +254,19 @@ func (nd *Node) MustRun(args ...string) string {
 	return strings.TrimSpace(r.Stdout)
 }
 
-// Get fetches path from the node's HTTP API with optional headers.
+// Get fetches path from the node's HTTP side with optional headers, as
+// the CLI does: content (/ipfs/, /watch/) from the gateway, the rest from
+// the API, with the repo's token.
 func (nd *Node) Get(ctx context.Context, path string, header ...string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+nd.API+path, nil)
+	base := nd.API
+	if strings.HasPrefix(path, "/ipfs/") || strings.HasPrefix(path, "/watch/") {
+		base = nd.Gateway
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+base+path, nil)
 	if err != nil {
 		return nil, err
 	}
+	req.Header.Set("Authorization", "Bearer "+nd.Token)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

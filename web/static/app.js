@@ -40,12 +40,22 @@
     return e;
   }
 
+  // The daemon's credential for this page: it sends it back as a header
+  // on every call, with the session cookie. No page of another origin can
+  // read it, so no other page can make these calls.
+  function meta(name) {
+    const m = document.querySelector('meta[name="' + name + '"]');
+    return m ? m.getAttribute("content") : "";
+  }
+  const csrf = meta("shardcast-csrf");
+
   async function api(method, path, body, raw) {
-    const opts = { method, headers: {} };
+    const opts = { method, headers: { "X-Shardcast-CSRF": csrf }, credentials: "same-origin" };
     if (raw !== undefined) {
       opts.body = raw;
-    } else if (body !== undefined) {
-      opts.body = JSON.stringify(body);
+      opts.headers["Content-Type"] = "application/octet-stream";
+    } else if (body !== undefined || method !== "GET") {
+      opts.body = JSON.stringify(body === undefined ? {} : body);
       opts.headers["Content-Type"] = "application/json";
     }
     const res = await fetch(path, opts);
@@ -395,10 +405,16 @@
       catch (e) { if (!state) set(stage, el("p", { class: "empty" }, e.message)); return; }
       title.textContent = c.title || "Player";
       setTitle(c.title);
-      if (c.unlocked && state !== "open") {
+      if (c.unlocked && state !== "open" && state !== "opening") {
+        // The stream comes from the gateway, an origin of its own; off
+        // loopback its URL carries a capability.
+        state = "opening";
+        let w;
+        try { w = await api("GET", "/api/v1/campaigns/" + encodeURIComponent(id) + "/watch"); }
+        catch (e) { state = ""; say("Opening the stream: " + e.message, true); return; }
         state = "open";
         const v = el("video", { id: "player", controls: true, preload: "metadata", playsinline: true,
-          src: "/watch/" + encodeURIComponent(id), "aria-label": c.title || "video" });
+          src: w.url, "aria-label": c.title || "video" });
         v.addEventListener("error", () => say("The player could not read the stream.", true));
         set(stage, el("div", { class: "video-wrap" }, v));
       } else if (!c.unlocked && state !== "locked") {
@@ -655,6 +671,33 @@
     else if (page === "studio") { document.getElementById("nav-studio").setAttribute("aria-current", "page"); pageStudio(); }
     else { document.getElementById("nav-catalog").setAttribute("aria-current", "page"); pageCatalog(); }
     main.focus({ preventScroll: true });
+  }
+
+  // Off loopback, the daemon first asks for its API token; the session
+  // cookie it sets in exchange opens the app.
+  function pageLogin() {
+    setTitle("Log in");
+    const token = el("input", { id: "login-token", type: "password", autocomplete: "off", required: true });
+    const submit = el("button", { id: "login-submit", type: "submit" }, "Log in");
+    const f = el("form", { id: "login", novalidate: true },
+      el("label", { for: "login-token" }, "API token",
+        el("small", {}, "the contents of api.token in the daemon's repo directory"), token),
+      el("div", {}, submit));
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      submit.disabled = true;
+      try {
+        await api("POST", "/api/v1/login", { token: token.value.trim() });
+        location.reload();
+      } catch (e) { say("Logging in: " + e.message, true); submit.disabled = false; }
+    });
+    set(main, el("h1", {}, "Log in"),
+      el("p", { class: "meta" }, "This daemon's API is reachable from the network: paste its token once."), f);
+  }
+
+  if (meta("shardcast-login")) {
+    pageLogin();
+    return;
   }
 
   window.addEventListener("hashchange", route);
