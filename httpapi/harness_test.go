@@ -109,11 +109,11 @@ func (n *testNode) Release(ctx context.Context, id cid.Cid) (int, error) {
 	n.record("Release")
 	return 0, nil
 }
-func (n *testNode) Buy(ctx context.Context, id cid.Cid, k int) (*market.Purchase, error) {
+func (n *testNode) Buy(ctx context.Context, id cid.Cid, k int, request string) (*market.Purchase, error) {
 	n.record("Buy")
 	return nil, errReached
 }
-func (n *testNode) Donate(ctx context.Context, id cid.Cid, amount int64) (*market.Purchase, error) {
+func (n *testNode) Donate(ctx context.Context, id cid.Cid, amount int64, request string) (*market.Purchase, error) {
 	n.record("Donate")
 	return nil, errReached
 }
