@@ -319,8 +319,9 @@
       // The API's figures, never the page's own arithmetic: the price shown is the price charged.
       if (c.model !== "open") f.push(figure("Price now", c.sold_out ? "Sold out" : money(c.price_now, c.currency)));
       if (c.tiers && c.tiers.length > 1) {
-        f.push(figure("Prices", c.tiers.map((t) => "shares " + (t.first + 1) + (t.count > 1 ? "–" + (t.first + t.count) : "") +
-          " at " + money(t.price, c.currency)).join(", ")));
+        const last = c.tiers.length - 1;
+        f.push(figure("Prices", c.tiers.map((t, i) => (i === 0 ? "first " + t.count + " at " : i === last ? "then " : "next " + t.count + " at ") +
+          money(t.price, c.currency)).join(", ")));
       }
       if (c.outcome_note) f.push(figure("Outcome", c.outcome_note));
       if (c.model === "shards") f.push(figure("Shares sold", String(c.sold)), figure("In the pool", c.pooled + " / " + c.needed));
