@@ -71,6 +71,86 @@ func (m *Manifest) PriceFor(sold, k int) (int64, error) {
 	return total, nil
 }
 
+// PriceOfShares returns the total price of the shares at indices, given
+// in increasing order: share i costs PriceOf(i), whoever asks. It is the
+// one price of a sale: the creator's quote charges it, the buyer checks the
+// offer against it, and NextPrice shows it before anyone buys. It fails on
+// an index beyond the campaign's shares and on totals that overflow int64.
+func (m *Manifest) PriceOfShares(indices []uint32) (int64, error) {
+	var total int64
+	for i := 0; i < len(indices); {
+		j := i + 1
+		for j < len(indices) && indices[j] == indices[j-1]+1 {
+			j++
+		}
+		p, err := m.PriceFor(int(indices[i]), j-i)
+		if err != nil {
+			return 0, err
+		}
+		if p > math.MaxInt64-total {
+			return 0, fmt.Errorf("pricing %d shares: total overflows", len(indices))
+		}
+		total += p
+		i = j
+	}
+	return total, nil
+}
+
+// NextPrice returns what the next buyer pays for one share (or, in model
+// pay, one access) when taken shares are sold or pledged, and whether one is
+// left. A creator hands out the lowest free index, which is taken while the
+// shares before it are sold in order, so the next share costs
+// PriceOfShares of that index: the figure status shows is the one charged.
+// A sold-out campaign reports its last share's price and false.
+func (m *Manifest) NextPrice(taken int64) (int64, bool) {
+	switch m.Model {
+	case ModelOpen:
+		return 0, true
+	case ModelPay:
+		return m.Price, true
+	}
+	if taken < 0 {
+		taken = 0
+	}
+	if taken >= int64(m.Shards) {
+		return m.PriceOf(m.Shards - 1), false
+	}
+	return m.PriceOf(int(taken)), true
+}
+
+// PriceStep is one run of shares at one price, as NextPrice walks them.
+type PriceStep struct {
+	First int   // index of the first share of the run (0 for the first sold)
+	Count int   // shares in the run
+	Price int64 // minor units of the manifest's currency, each
+}
+
+// PriceSteps returns the campaign's price schedule as runs of shares: each
+// tier, then the remaining shares at Price. Empty tiers and shares past
+// Shards are left out; model pay gives one open-ended step (Count 0).
+func (m *Manifest) PriceSteps() []PriceStep {
+	if m.Model == ModelPay {
+		return []PriceStep{{Price: m.Price}}
+	}
+	if m.Model != ModelShards {
+		return nil
+	}
+	var out []PriceStep
+	pos := 0
+	for _, t := range m.Schedule {
+		n := min(t.Count, m.Shards-pos)
+		if n <= 0 {
+			break
+		}
+		out = append(out, PriceStep{First: pos, Count: n, Price: t.Price})
+		pos += n
+	}
+	if pos < m.Shards {
+		out = append(out, PriceStep{First: pos, Count: m.Shards - pos, Price: m.Price})
+	}
+	return out
+}
+
 // SharesForGoal returns N = ceil(goal/price), the number of shares of a
 // campaign without a schedule that raises at least goal. Both must be
 // positive and N at most MaxShares.

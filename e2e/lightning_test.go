@@ -215,6 +215,15 @@ func TestLightningPledgesShort(t *testing.T) {
 	if out := creator.MustRun("campaigns", "--json"); out != "[]" {
 		t.Fatalf("a refused campaign was published: %s", out)
 	}
+	// The limit it suggests is itself accepted.
+	limit := regexp.MustCompile(`\((\w+) from now\)`).FindStringSubmatch(r.Stderr)
+	if limit == nil {
+		t.Fatalf("the refusal suggests no limit: %s", r.Stderr)
+	}
+	if r := creator.Run("publish", film, "--model", "shards", "--rail", "lightning", "--price", "0.00001",
+		"--shards", "3", "--deadline", limit[1], "--all-or-nothing", "--title", "at the limit"); r.Code != 0 {
+		t.Fatalf("publishing at the suggested limit %s: exit %d\n%s", limit[1], r.Code, r.Stderr)
+	}
 	id := creator.MustRun("publish", film, "--model", "shards", "--rail", "lightning", "--price", "0.00001",
 		"--shards", "3", "--deadline", "30s", "--all-or-nothing", "--shortfall", "locked")
 	waitCampaign(t, buyer, id)
@@ -241,6 +250,18 @@ func TestLightningPledgesShort(t *testing.T) {
 	}
 	if st := lnStatusOf(t, creator, id); st.Sold != 0 || st.Pledged != 0 || st.Raised != 0 {
 		t.Fatalf("creator after the shortfall: sold %d pledged %d raised %d", st.Sold, st.Pledged, st.Raised)
+	}
+	// status says how it ended, on both nodes, in JSON and in words.
+	for _, n := range []*testnet.Node{creator, buyer} {
+		var o struct {
+			Outcome string `json:"outcome"`
+		}
+		if err := json.Unmarshal([]byte(n.MustRun("status", id, "--json")), &o); err != nil || o.Outcome != "short" {
+			t.Fatalf("%s: status --json outcome %q (%v), want short", n.Name, o.Outcome, err)
+		}
+		if out := n.MustRun("status", id); !strings.Contains(out, "the pledges were returned and the work stays locked") {
+			t.Fatalf("%s: status does not say how the campaign ended:\n%s", n.Name, out)
+		}
 	}
 	if r := buyer.Run("buy", id); r.Code != 1 {
 		t.Fatalf("pledging after the deadline: exit %d, want 1", r.Code)

@@ -117,7 +117,7 @@ func TestWebUI(t *testing.T) {
 	bystander.Start("--bootstrap", creator.Addr())
 
 	film := filepath.Join("..", "internal", "demo", "sample.webm")
-	id := creator.MustRun("publish", film, "--model", "shards", "--shards", "4", "--price", "1.00",
+	id := creator.MustRun("publish", film, "--model", "shards", "--shards", "4", "--price", "1.00", "--early", "1:0.50",
 		"--deadline", "24h", "--title", "A film in four shares", "--description", "A test pattern and a tone.")
 	waitCampaign(t, buyer, id)
 	waitCampaign(t, bystander, id)
@@ -146,6 +146,17 @@ func TestWebUI(t *testing.T) {
 		t.Fatalf("progress after buying 1 share: got %d, want %d", after, before+1)
 	}
 	poll[bool](t, ctx, "the buyer's receipt", `!!document.getElementById('my-shares')`, 30*time.Second)
+	// The page shows the API's price of the next share, the one charged:
+	// past the early share, 1.00.
+	figure := func(label string) string {
+		return fmt.Sprintf(`(d => d ? d.nextElementSibling.textContent : "")(Array.from(document.querySelectorAll('dt')).find(d => d.textContent === %q))`, label)
+	}
+	if got := poll[string](t, ctx, "the price after the early share", fmt.Sprintf(`(p => p.includes("1.00") && p)(%s)`, figure("Price now")), 30*time.Second); !strings.Contains(got, "1.00") {
+		t.Fatalf("price now after the early share: %q", got)
+	}
+	if got := eval[string](t, ctx, figure("Prices")); !strings.Contains(got, "0.50") || !strings.Contains(got, "1.00") {
+		t.Errorf("the page's price tiers: %q", got)
+	}
 	screenshot(t, ctx, "campaign")
 	step(t, ctx, "a phone-sized screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 390 {

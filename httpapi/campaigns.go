@@ -72,9 +72,27 @@ type CampaignInfo struct {
 	AllOrNothing bool   `json:"all_or_nothing,omitempty"`
 	Shortfall    string `json:"shortfall,omitempty"`
 	Pledged      int64  `json:"pledged"`
+	// Outcome is how an all-or-nothing campaign ended ("deciding", "met"
+	// or "short"; campaign.Outcome), and OutcomeNote says it in words.
+	Outcome     string `json:"outcome,omitempty"`
+	OutcomeNote string `json:"outcome_note,omitempty"`
+	// PriceNow (above) is what the next share or access costs: the price
+	// the creator's quote charges, from campaign.NextPrice over the shares
+	// sold and pledged. SoldOut says no share is left; Tiers is the price
+	// schedule of a shards campaign, run by run.
+	SoldOut bool       `json:"sold_out,omitempty"`
+	Tiers   []TierInfo `json:"tiers,omitempty"`
 	// Rejected says why this node refuses the campaign: its creator is
 	// proven to have sold bad shares.
 	Rejected string `json:"rejected,omitempty"`
+}
+
+// TierInfo is one run of shares at one price: shares First to
+// First+Count-1, counted from 0 in the order they are sold.
+type TierInfo struct {
+	First int   `json:"first"`
+	Count int   `json:"count"`
+	Price int64 `json:"price"`
 }
 
 func (s *Server) info(e catalog.Entry) CampaignInfo {
@@ -91,10 +109,8 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 	}
 	if m.Model == campaign.ModelShards {
 		ci.Pooled = int64(s.c.Pooled(e.ID))
-		if sold := ci.Sold; sold < int64(m.Shards) {
-			if p, err := m.PriceFor(int(sold), 1); err == nil {
-				ci.PriceNow = p
-			}
+		for _, st := range m.PriceSteps() {
+			ci.Tiers = append(ci.Tiers, TierInfo{First: st.First, Count: st.Count, Price: st.Price})
 		}
 	}
 	if !m.Deadline.IsZero() {
@@ -113,6 +129,16 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 		if st, err := s.Stats(e.ID); err == nil {
 			ci.Sold, ci.Raised, ci.Donated, ci.Pledged = st.Sold, st.Raised, st.Donated, st.Pledged
 		}
+	}
+	// Priced once the figures are in: the next share is the one after
+	// those sold and pledged.
+	if m.Model != campaign.ModelOpen {
+		var left bool
+		ci.PriceNow, left = m.NextPrice(ci.Sold + ci.Pledged)
+		ci.SoldOut = !left
+	}
+	if o := m.OutcomeAt(ci.Sold, ci.Pledged, time.Now()); o != campaign.OutcomeNone {
+		ci.Outcome, ci.OutcomeNote = string(o), m.Describe(o, ci.Pledged)
 	}
 	return ci
 }

@@ -314,7 +314,7 @@ func (c *Client) checkOffer(o Order, q *quote, offer *Offer) error {
 		if n != q.Shares || n == 0 || last >= int64(m.Shards) {
 			return bad("%d shares up to index %d, asked for %d of %d", n, last, q.Shares, m.Shards)
 		}
-		want, err = priceOf(m, offer.Indices)
+		want, err = m.PriceOfShares(offer.Indices)
 	}
 	if err != nil {
 		return bad("pricing: %v", err)

@@ -70,7 +70,7 @@ var lockIndices = []uint32{1, 2, 4}
 // whose sealed plaintext is plain, signed by key.
 func (c *lockCampaign) offer(t testing.TB, id byte, k, plain []byte, key crypto.PrivKey) *Offer {
 	t.Helper()
-	price, err := priceOf(c.m, lockIndices)
+	price, err := c.m.PriceOfShares(lockIndices)
 	if err != nil {
 		t.Fatal(err)
 	}

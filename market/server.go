@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"sync"
 	"time"
@@ -367,7 +366,7 @@ func (s *Server) quote(ctx context.Context, remote peer.ID, q *quote) (_ *Offer,
 				s.release(q.Campaign, taken)
 			}
 		}()
-		if price, err = priceOf(m, indices); err != nil {
+		if price, err = m.PriceOfShares(indices); err != nil {
 			return nil, refuse(CodeBadRequest, "%v", err)
 		}
 	default:
@@ -460,28 +459,6 @@ func (s *Server) lock(o *Offer, req *pay.InvoiceRequest, m *campaign.Manifest) (
 // PledgeGrace is how long after a campaign's deadline its pledges must
 // still be held: time for the creator's node to settle or cancel them.
 const PledgeGrace = 6 * time.Hour
-
-// priceOf prices the shares at indices: PriceFor over each run of
-// consecutive indices, so share i always costs PriceOf(i).
-func priceOf(m *campaign.Manifest, indices []uint32) (int64, error) {
-	var total int64
-	for i := 0; i < len(indices); {
-		j := i + 1
-		for j < len(indices) && indices[j] == indices[j-1]+1 {
-			j++
-		}
-		p, err := m.PriceFor(int(indices[i]), j-i)
-		if err != nil {
-			return 0, err
-		}
-		if p > math.MaxInt64-total {
-			return 0, fmt.Errorf("pricing %d shares: total overflows", len(indices))
-		}
-		total += p
-		i = j
-	}
-	return total, nil
-}
 
 // book returns the loaded share book of a shards campaign.
 func (s *Server) book(ctx context.Context, id cid.Cid, m *campaign.Manifest) (*shareBook, error) {

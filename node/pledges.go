@@ -74,7 +74,7 @@ func (n *Node) checkRails(m *campaign.Manifest) error {
 	longest := n.lnRail.MaxHold() - market.PledgeGrace
 	if limit := time.Now().Add(longest); m.Deadline.After(limit) {
 		return bad("pledges are held by Lightning hold invoices, which expire by block height: the deadline %s is too far, the latest possible is %s (%s from now)",
-			m.Deadline.UTC().Format(time.RFC3339), limit.UTC().Format(time.RFC3339), longest.Round(time.Hour))
+			m.Deadline.UTC().Format(time.RFC3339), limit.UTC().Format(time.RFC3339), hoursMinutes(longest))
 	}
 	return nil
 }
@@ -185,4 +185,11 @@ func (n *Node) endPledges(ctx context.Context, e catalog.Entry) (bool, error) {
 	n.log.Info("pledges ended", "campaign", e.ID, "goal met", met)
 	go n.publishState(n.ctx, e.ID)
 	return met, nil
+}
+
+// hoursMinutes writes d rounded down to the minute as "240h50m", a
+// --deadline that is accepted (rounding up would suggest one that is not).
+func hoursMinutes(d time.Duration) string {
+	d = d.Truncate(time.Minute)
+	return fmt.Sprintf("%dh%02dm", int64(d/time.Hour), int64(d%time.Hour/time.Minute))
 }

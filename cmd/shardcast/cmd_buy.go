@@ -152,7 +152,7 @@ func newReceiptsCmd(e *env) *cobra.Command {
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TIME\tKIND\tAMOUNT\tSTATUS\tCAMPAIGN")
 			for _, r := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\n", r.Time, r.Kind, campaign.FormatAmount(r.Amount, r.Currency), r.Currency, r.Status, r.Campaign)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time, r.Kind, receiptAmount(r), r.Status, r.Campaign)
 			}
 			return tw.Flush()
 		},
@@ -185,6 +185,11 @@ func newWalletCmd(e *env) *cobra.Command {
 			if asJSON {
 				return e.printJSON(map[string]any{"rail": out.Rail, "test_money": out.Rail == "test", "currency": out.Currency, "balance": out.Balance})
 			}
+			// Test money in a bitcoin unit would read as bitcoin: only
+			// --json, which labels it, shows it.
+			if out.Rail == "test" && bitcoinUnit(out.Currency) {
+				return fmt.Errorf("no rail holds real %s on this node: it has no LND node (start the daemon with --lnd-rest, --lnd-cert and --lnd-macaroon); `wallet --json --currency %s` shows its test money in %s, which is not bitcoin", out.Currency, out.Currency, out.Currency)
+			}
 			fmt.Fprintf(e.stdout, "%s %s\n", campaign.FormatAmount(out.Balance, out.Currency), out.Currency)
 			if out.Rail == "lightning" {
 				fmt.Fprintln(e.stderr, "in your LND node's channels (the lightning rail)")
@@ -197,4 +202,22 @@ func newWalletCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&currency, "currency", "USD", "currency")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// receiptAmount writes a receipt's amount with its currency, or "-" when
+// the daemon gave none (rather than a 0.00 that was never paid).
+func receiptAmount(r httpapi.ReceiptInfo) string {
+	if r.Currency == "" {
+		return "-"
+	}
+	return campaign.FormatAmount(r.Amount, r.Currency) + " " + r.Currency
+}
+
+// bitcoinUnit reports whether currency counts bitcoin.
+func bitcoinUnit(currency string) bool {
+	switch currency {
+	case "BTC", "SAT", "MSAT":
+		return true
+	}
+	return false
 }

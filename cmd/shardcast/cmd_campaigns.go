@@ -43,11 +43,33 @@ func newCampaignsCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// price is the API's price of the next share or access: the one charged.
 func price(ci httpapi.CampaignInfo) string {
 	if ci.Model == string(campaign.ModelOpen) {
 		return "free"
 	}
+	if ci.SoldOut {
+		return "sold out"
+	}
 	return campaign.FormatAmount(ci.PriceNow, ci.Currency) + " " + ci.Currency
+}
+
+// tiers writes a price schedule as "shares 1-2 at 0.50, 3-5 at 1.00 USD",
+// numbering shares from 1 in the order they are sold; "" for a single
+// price.
+func tiers(ci httpapi.CampaignInfo) string {
+	if len(ci.Tiers) < 2 {
+		return ""
+	}
+	parts := make([]string, len(ci.Tiers))
+	for i, t := range ci.Tiers {
+		run := fmt.Sprint(t.First + 1)
+		if t.Count > 1 {
+			run += fmt.Sprintf("-%d", t.First+t.Count)
+		}
+		parts[i] = run + " at " + campaign.FormatAmount(t.Price, ci.Currency)
+	}
+	return "shares " + strings.Join(parts, ", ") + " " + ci.Currency
 }
 
 func lockState(ci httpapi.CampaignInfo) string {
@@ -108,6 +130,9 @@ func newStatusCmd(e *env) *cobra.Command {
 			row("title", ci.Title)
 			row("model", ci.Model)
 			row("price now", price(ci))
+			if t := tiers(ci); t != "" {
+				row("prices", t)
+			}
 			switch ci.Model {
 			case string(campaign.ModelShards):
 				row("sold", fmt.Sprint(ci.Sold))
@@ -131,6 +156,9 @@ func newStatusCmd(e *env) *cobra.Command {
 			}
 			row("rails", strings.Join(ci.Rails, ", "))
 			row("unlocked", fmt.Sprint(ci.Unlocked))
+			if ci.OutcomeNote != "" {
+				row("outcome", ci.OutcomeNote)
+			}
 			if ci.Rejected != "" {
 				row("REJECTED", ci.Rejected)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,8 +22,20 @@ import (
 type getOptions struct {
 	out     string
 	timeout time.Duration
-	asJSON  bool
+	// findTimeout bounds the wait for the first bytes: for a CID no
+	// connected peer has, the daemon would otherwise search for ever.
+	findTimeout time.Duration
+	asJSON      bool
+	quiet       bool // no waiting note and no progress bar
 }
+
+// defaultFindTimeout is how long get and cat wait, by default, for a peer
+// that has what they ask for: long enough for the DHT to find providers
+// on a slow network, short enough that a CID nobody has ends in an answer.
+const defaultFindTimeout = 2 * time.Minute
+
+// errNoProvider ends a fetch whose first bytes did not come in time.
+var errNoProvider = errors.New("no provider in time")
 
 func newGetCmd(e *env) *cobra.Command {
 	var o getOptions
@@ -37,6 +50,7 @@ func newGetCmd(e *env) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "-", "write to FILE instead of stdout")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: never)")
+	f.DurationVar(&o.findTimeout, "find-timeout", defaultFindTimeout, "give up if no peer has sent the first bytes after this long (0: never)")
 	f.BoolVar(&o.asJSON, "json", false, "print JSON about the file written with -o (and no progress)")
 	return cmd
 }
@@ -49,11 +63,11 @@ func newCatCmd(e *env) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.out = "-"
-			o.asJSON = true // no progress bar
 			return e.get(cmd.Context(), args[0], o)
 		},
 	}
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: never)")
+	cmd.Flags().DurationVar(&o.findTimeout, "find-timeout", defaultFindTimeout, "give up if no peer has sent the first bytes after this long (0: never)")
 	return cmd
 }
 
@@ -78,15 +92,29 @@ func (e *env) get(ctx context.Context, arg string, o getOptions) (err error) {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
+	if o.asJSON {
+		o.quiet = true
+	}
+	// Until the daemon answers, it is finding a peer that has the root
+	// block (or, for a campaign, the content's): say so on a terminal, and
+	// give up after findTimeout.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var found *time.Timer
+	if o.findTimeout > 0 {
+		found = time.AfterFunc(o.findTimeout, func() { cancel(errNoProvider) })
+	}
+	wait := progress.Wait(stderrFile(e), "fetching "+c.String()+": finding a peer that has it", !o.quiet)
 	if cl, err = gatewayClient(ctx, cl); err != nil {
 		return fmt.Errorf("fetching %s: %w", c, err)
 	}
 	resp, err := cl.do(ctx, "GET", path, nil, 0)
+	if found != nil {
+		found.Stop()
+	}
+	wait.Stop()
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			return fmt.Errorf("fetching %s: timed out after %s", c, o.timeout)
-		}
-		return fmt.Errorf("fetching %s: %w", c, err)
+		return fetchError(ctx, c, o, err)
 	}
 	defer resp.Body.Close()
 
@@ -116,17 +144,14 @@ func (e *env) get(ctx context.Context, arg string, o getOptions) (err error) {
 		}()
 		w = tmp
 	}
-	bar := progress.New(stderrFile(e), "get", resp.ContentLength, !o.asJSON)
+	bar := progress.New(stderrFile(e), "get", resp.ContentLength, !o.quiet)
 	n, err := io.Copy(bar.Writer(w), resp.Body)
 	bar.Done()
 	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
 		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
 	}
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			return fmt.Errorf("fetching %s: timed out after %s", c, o.timeout)
-		}
-		return fmt.Errorf("fetching %s: %w", c, err)
+		return fetchError(ctx, c, o, err)
 	}
 	if tmp != nil {
 		if err = tmp.Sync(); err != nil {
@@ -163,7 +188,22 @@ func gatewayClient(ctx context.Context, c *client) (*client, error) {
 		// It listens everywhere: reach it where the API is reached.
 		host, _, _ = net.SplitHostPort(strings.TrimPrefix(c.base, "http://"))
 	}
-	return &client{base: "http://" + net.JoinHostPort(host, port), http: c.http, token: c.token}, nil
+	// The address came from the daemon c checked: the same peer, on its
+	// other listener.
+	return &client{base: "http://" + net.JoinHostPort(host, port), http: c.http, token: c.token,
+		want: c.want, repoDir: c.repoDir, checked: true}, nil
+}
+
+// fetchError says why a fetch ended: the find timeout, the overall
+// timeout, or what the daemon or the connection said.
+func fetchError(ctx context.Context, c cid.Cid, o getOptions, err error) error {
+	switch {
+	case errors.Is(context.Cause(ctx), errNoProvider):
+		return fmt.Errorf("fetching %s: no peer sent it within %s (`shardcast providers %s` lists who has it; --find-timeout 0 waits for ever)", c, o.findTimeout, c)
+	case errors.Is(context.Cause(ctx), context.DeadlineExceeded):
+		return fmt.Errorf("fetching %s: timed out after %s", c, o.timeout)
+	}
+	return fmt.Errorf("fetching %s: %w", c, err)
 }
 
 func decodeJSON(r io.Reader, v any) error {

@@ -36,6 +36,7 @@ func TestScripts(t *testing.T) {
 			"oneline": cmdOneLine,
 			"apiaddr": cmdAPIAddr,
 			"config":  cmdConfig,
+			"perm":    cmdPerm,
 		},
 	})
 }
@@ -121,4 +122,24 @@ func cmdConfig(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("config of %s has no string %q", args[0], args[1])
 	}
 	ts.Setenv(args[2], v)
+}
+
+// perm MODE FILE... checks the permission bits of each file (octal MODE).
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: perm MODE FILE...")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	if err != nil {
+		ts.Fatalf("perm: bad mode %q", args[0])
+	}
+	for _, f := range args[1:] {
+		st, err := os.Stat(ts.MkAbs(f))
+		if err != nil {
+			ts.Fatalf("perm: %v", err)
+		}
+		if got := st.Mode().Perm(); got != os.FileMode(want) {
+			ts.Fatalf("%s has mode %v, want %v", f, got, os.FileMode(want))
+		}
+	}
 }

@@ -3,6 +3,7 @@ package progress
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -39,4 +40,35 @@ func TestDraw(t *testing.T) {
 			t.Errorf("bar output %q lacks %q", out, want)
 		}
 	}
+}
+
+func TestWaiting(t *testing.T) {
+	var nilWait *Waiting // what Wait returns when stderr is not a terminal
+	nilWait.Stop()
+
+	var buf lockedBuffer
+	wt := startWaiting(&buf, "finding providers of bafy", time.Hour)
+	wt.Stop()
+	wt.Stop()
+	out := buf.String()
+	if !strings.HasPrefix(out, "\r\x1b[Kfinding providers of bafy (0s)") || !strings.HasSuffix(out, "\r\x1b[K") {
+		t.Errorf("waiting note %q: want the note, then erased", out)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

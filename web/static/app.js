@@ -208,7 +208,7 @@
       el("div", { class: "row" },
         el("span", { class: "badge model" }, modelName(c.model)), lockBadge(c),
         c.mine ? el("span", { class: "badge" }, "Mine") : null),
-      el("p", { class: "meta" }, c.model === "open" ? "Free · donations welcome" : "Price now " + money(c.price_now, c.currency)),
+      el("p", { class: "meta" }, c.model === "open" ? "Free · donations welcome" : (c.sold_out ? "Sold out" : "Price now " + money(c.price_now, c.currency))),
       p ? el("progress", { value: p.value, max: p.max, "aria-label": p.label }) : null,
       p ? el("p", { class: "meta" }, p.label) : null,
       el("p", { class: "meta" }, timeEl(c.deadline)),
@@ -344,7 +344,14 @@
         barLabel.textContent = p.label;
       }
       const f = [];
-      if (c.model !== "open") f.push(figure("Price now", money(c.price_now, c.currency)));
+      // The API's figures, never the page's own arithmetic: the price shown is the price charged.
+      if (c.model !== "open") f.push(figure("Price now", c.sold_out ? "Sold out" : money(c.price_now, c.currency)));
+      if (c.tiers && c.tiers.length > 1) {
+        const last = c.tiers.length - 1;
+        f.push(figure("Prices", c.tiers.map((t, i) => (i === 0 ? "first " + t.count + " at " : i === last ? "then " : "next " + t.count + " at ") +
+          money(t.price, c.currency)).join(", ")));
+      }
+      if (c.outcome_note) f.push(figure("Outcome", c.outcome_note));
       if (c.model === "shards") f.push(figure("Shares sold", String(c.sold)), figure("In the pool", c.pooled + " / " + c.needed));
       if (c.all_or_nothing) f.push(figure("Pledged", c.pledged + " / " + c.needed));
       if (c.rejected) f.push(figure("Rejected", c.rejected));
