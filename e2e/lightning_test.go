@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -389,5 +390,51 @@ func TestLightningKilledHoldingPledges(t *testing.T) {
 	}
 	if got := lnBalance(t, net.Bob); got != bob+2*lnPrice {
 		t.Fatalf("bob (creator) holds %d msat more, want %d", got-bob, 2*lnPrice)
+	}
+}
+
+// A buy over Lightning that the buyer's own LND refuses (a read-only
+// macaroon) fails at once, in one line naming the buyer's LND and
+// without the invoice; its receipt says failed, with the price and the
+// currency; restarted with the right macaroon, the daemon never pays it,
+// and a new buy pays once.
+func TestLightningFailedBuy(t *testing.T) {
+	net := regtest.Start(t)
+	tn := testnet.New(t, binary)
+	creator, buyer := tn.Node("creator"), tn.Node("buyer")
+	creator.Start(lndFlags(net.Bob)...)
+	readOnly := regtest.LND{REST: net.Alice.REST, TLSCert: net.Alice.TLSCert,
+		Macaroon: filepath.Join(filepath.Dir(net.Alice.Macaroon), "readonly.macaroon")}
+	buyer.Start(lndFlags(readOnly)...)
+	buyer.MustRun("connect", creator.Addr())
+	film, _ := randomFile(t, 61, 1<<20)
+	payID := creator.MustRun("publish", film, "--model", "pay", "--rail", "lightning", "--price", "0.00001")
+	waitCampaign(t, buyer, payID)
+	alice := lnBalance(t, net.Alice)
+
+	r := buyer.Run("buy", payID)
+	oneLine(t, "a buy the buyer's LND refuses", r, 1)
+	t.Logf("the failed buy says: %s", strings.TrimSpace(r.Stderr))
+	if !strings.Contains(r.Stderr, "this node's lightning rail") || strings.Contains(r.Stderr, "lnbc") || len(r.Stderr) > 400 {
+		t.Fatalf("the failed buy's error %q: want one short line naming this node's LND, without the invoice", r.Stderr)
+	}
+	rs := receiptsOf(t, buyer)
+	if len(rs) != 1 || rs[0].Status != "failed" || rs[0].Amount != lnPrice || rs[0].Currency != "BTC" {
+		t.Fatalf("receipts after the failed buy: %+v; want one, failed, %d BTC msat", rs, lnPrice)
+	}
+
+	buyer.Stop()
+	buyer.Start(lndFlags(net.Alice)...)
+	buyer.MustRun("connect", creator.Addr())
+	if r := buyer.Run("buy", payID); r.Code != 0 {
+		t.Fatalf("buy with the right macaroon: exit %d: %s", r.Code, r.Stderr)
+	}
+	if got := alice - lnBalance(t, net.Alice); got != lnPrice {
+		t.Fatalf("alice paid %d msat in all, want %d: the failed buy must never be paid", got, lnPrice)
+	}
+	for _, rc := range receiptsOf(t, buyer) {
+		if rc.Status != "failed" && rc.Status != "complete" {
+			t.Fatalf("receipt %+v after the restart", rc)
+		}
 	}
 }

@@ -145,3 +145,68 @@ func TestOneChargePerThing(t *testing.T) {
 		t.Fatalf("the request twice cost %d, want 125", got)
 	}
 }
+
+// The creator's daemon dies once a sale is durable, before it delivers,
+// and stays down: the buyer's `buy` exits 1 saying the purchase is
+// pending, and once the creator is back the buyer's daemon completes it
+// by itself. A client that gives up at once and retries with the same
+// request ID gets one purchase. Each is paid once.
+func TestPurchasePendingThenComplete(t *testing.T) {
+	net := testnet.New(t, binary)
+	a, b := net.Node("creator"), net.Node("buyer")
+	listen := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", testnet.FreePort(t))
+	a.Env = []string{"SHARDCAST_CRASH_POINT=market-after-commit"}
+	a.Start("--listen", listen)
+	b.Start("--bootstrap", a.Addr())
+	path, data := randomFile(t, 51, 1<<20+9)
+	payID := a.MustRun("publish", path, "--model", "pay", "--price", "2.50")
+	shardsID := a.MustRun("publish", path, "--model", "shards", "--shards", "6", "--price", "1.00", "--deadline", "24h")
+	waitCampaign(t, b, payID)
+	waitCampaign(t, b, shardsID)
+	before := walletBalance(t, b)
+
+	bought := make(chan testnet.Result, 1)
+	go func() { bought <- b.Run("buy", payID) }()
+	if err := a.WaitExit(60 * time.Second); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("the creator's daemon ended with %v; want killed at the crash point", err)
+	}
+	r := <-bought // the API waits a minute, then answers pending
+	oneLine(t, "buy with the creator down after the sale", r, 1)
+	if !strings.Contains(r.Stderr, "is pending") || !strings.Contains(r.Stderr, "see shardcast receipts") {
+		t.Fatalf("buy with the creator down: %q; want the purchase named as pending", r.Stderr)
+	}
+	rs := receiptsOf(t, b)
+	if len(rs) != 1 || rs[0].Status != "paying" || rs[0].Amount != 250 || rs[0].Currency != "USD" {
+		t.Fatalf("receipts while pending: %+v; want one, paying, 2.50 USD", rs)
+	}
+
+	a.Env = nil
+	a.Start("--listen", listen)
+	testnet.Eventually(t, 2*time.Minute, "the buyer's daemon completes the pending purchase", func() error {
+		if rs := receiptsOf(t, b); rs[0].Status != "complete" {
+			return fmt.Errorf("purchase %s is %s: %s", rs[0].Offer, rs[0].Status, rs[0].Note)
+		}
+		return nil
+	})
+
+	// An API client that gives up at once, then retries with the same
+	// request ID: one purchase, its first outcome.
+	post(t, b, "/api/v1/campaigns/"+shardsID+"/buy", `{"shares":2,"request_id":"abandoned-1"}`, 30*time.Millisecond)
+	code, body, err := post(t, b, "/api/v1/campaigns/"+shardsID+"/buy", `{"shares":2,"request_id":"abandoned-1"}`, 0)
+	var again receipt
+	if err != nil || code != http.StatusOK || json.Unmarshal([]byte(body), &again) != nil || again.Status != "complete" || len(again.Indices) != 2 {
+		t.Fatalf("the abandoned request again: %d %s %v; want its first outcome", code, body, err)
+	}
+	if rs := receiptsOf(t, b); len(rs) != 2 || rs[0].Status != "complete" || rs[1].Status != "complete" {
+		t.Fatalf("receipts: %+v; want two, complete", rs)
+	}
+	if c := b.Run("cat", payID); c.Code != 0 || c.Stdout != string(data) {
+		t.Fatalf("buyer's cat after the pending purchase completed: exit %d: %s", c.Code, c.Stderr)
+	}
+	if got := before - walletBalance(t, b); got != 250+200 {
+		t.Fatalf("the buyer paid %d in all, want %d", got, 250+200)
+	}
+	if st := statusOf(t, a, shardsID); st.Sold != 2 {
+		t.Fatalf("the creator sold %d shares, want 2", st.Sold)
+	}
+}

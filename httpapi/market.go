@@ -168,6 +168,11 @@ type DonateRequest struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// PurchaseWait bounds how long a buy or donate request waits for its
+// purchase; one still under way then is answered 202 pending, and the
+// node goes on with it.
+const PurchaseWait = time.Minute
+
 // buyBody is BuyRequest as decoded: a left-out share count is told from 0.
 type buyBody struct {
 	Shares    *int   `json:"shares"`
@@ -269,7 +274,9 @@ func (s *Server) handleBuy(w http.ResponseWriter, r *http.Request) {
 	if !s.checkPurchase(w, e, true, k) {
 		return
 	}
-	p, err := s.m.Buy(r.Context(), e.ID, k, rid)
+	ctx, cancel := context.WithTimeout(r.Context(), PurchaseWait)
+	defer cancel()
+	p, err := s.m.Buy(ctx, e.ID, k, rid)
 	s.answerPurchase(w, "buying", "bought", rid, e.ID, p, err)
 }
 
@@ -330,7 +337,9 @@ func (s *Server) handleDonate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("donation amount %d: must be positive", req.Amount))
 		return
 	}
-	p, err := s.m.Donate(r.Context(), e.ID, req.Amount, rid)
+	ctx, cancel := context.WithTimeout(r.Context(), PurchaseWait)
+	defer cancel()
+	p, err := s.m.Donate(ctx, e.ID, req.Amount, rid)
 	s.answerPurchase(w, "donating to", "donated", rid, e.ID, p, err)
 }
 

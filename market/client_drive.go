@@ -357,9 +357,25 @@ func (c *Client) withdraw(creator peer.ID, offer *Offer) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		c.exchange(c.ctx, creator, (&withdraw{ID: offer.ID}).encode(), false)
+		// A creator may hold the offer for up to its request timeout
+		// while it waits for a payment that will not come: try a few
+		// times.
+		pause := c.opts.RetryMin
+		for attempt := range withdrawAttempts {
+			resp, err := c.exchange(c.ctx, creator, (&withdraw{ID: offer.ID}).encode(), attempt > 0)
+			if e, ok := resp.(*errorMsg); err == nil && (!ok || !e.Code.retryable()) {
+				return
+			}
+			if pause, err = c.backoff(c.ctx, pause, err); err != nil {
+				return
+			}
+		}
 	}()
 }
+
+// withdrawAttempts bounds the attempts to tell a creator of a withdrawn
+// offer; one it never hears lets the offer expire.
+const withdrawAttempts = 4
 
 // collect sends req (a payment or a redelivery) until the creator answers
 // with a delivery or refuses for good, then verifies and records it.

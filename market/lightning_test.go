@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -312,4 +313,54 @@ func BenchmarkLightningSale(b *testing.B) {
 // for every iteration.
 func newLnMarketB(b *testing.B) *lnMarket {
 	return newLnMarket(b, 10_000, false, time.Now().Add(time.Hour), nil)
+}
+
+// A buyer whose LND refuses to pay (a read-only macaroon) is told the
+// purchase failed, in one short line naming its own LND; the record says
+// failed, the creator cancels the invoice and frees the shares at once,
+// and a buyer restarted with the right macaroon never pays it.
+func TestLightningDeniedBuy(t *testing.T) {
+	lm := newLnMarket(t, 3, false, time.Now().Add(time.Hour), nil)
+	readOnly, err := lightning.New(lightning.Options{RESTAddr: lm.net.Alice.REST, TLSCertPath: lm.net.Alice.TLSCert,
+		MacaroonPath: filepath.Join(filepath.Dir(lm.net.Alice.Macaroon), "readonly.macaroon")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	l := openLedger(t, filepath.Join(dir, "denied.db"))
+	h := newHost(t, testKey(t, "ln denied buyer"))
+	connect(t, h, lm.creator.h)
+	id := testIdentity(t, "ln denied buyer")
+	c, err := NewClient(h, l, id, []pay.Rail{readOnly}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := lnBalance(t, lm.alice)
+	_, err = c.Buy(testCtx(t), lm.order(1))
+	var failed *FailedError
+	if !errors.As(err, &failed) || !errors.Is(err, pay.ErrDenied) || strings.Contains(err.Error(), "lnbc") || len(err.Error()) > 400 {
+		t.Fatalf("buying with a read-only macaroon: got %v, want a short FailedError of ErrDenied", err)
+	}
+	defer c.Close()
+	rec, err := l.Purchase(context.Background(), failed.Offer)
+	if err != nil || rec == nil || rec.Status != "failed" {
+		t.Fatalf("record: %+v, %v; want failed", rec, err)
+	}
+	testEventually(t, "the creator frees the withdrawn offer's share", func() bool {
+		return stats(t, lm.creator.ledger, lm.id).Reserved == 0
+	})
+	admin, err := NewClient(h, l, id, []pay.Rail{lm.alice}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.ResumeAll(context.Background(), func(context.Context, *Offer) (Order, error) {
+		t.Error("a failed purchase was resumed")
+		return lm.order(1), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lnBalance(t, lm.alice); got != alice {
+		t.Errorf("alice's balance: %d, was %d: the failed buy paid", got, alice)
+	}
 }

@@ -15,18 +15,28 @@ import (
 // invoice canceled first, then its shares freed), and the answer is the
 // refusal of an expired offer with its voucher. An offer paid after all
 // is answered as a redelivery would be: a paid offer is never withdrawn.
+//
+// The invoice of an unpaid offer is canceled before the offer's lock is
+// taken: a request waiting for that payment holds the lock, and the
+// cancellation is what ends its wait. Canceling can only give money
+// back, so it needs no lock.
 func (s *Server) withdraw(ctx context.Context, remote peer.ID, id OfferID) (answer, error) {
-	unlock := s.locks.lock(id)
-	defer unlock()
-	row, err := s.ledger.loadOffer(ctx, id)
-	if errors.Is(err, errNoOffer) {
-		return nil, refuse(CodeNotFound, "no offer %v here", id)
-	}
-	if err != nil {
+	row, rail, err := s.withdrawable(ctx, remote, id)
+	if err != nil || row == nil {
 		return nil, err
 	}
-	if row.offer.Buyer != remote {
-		return nil, refuse(CodeBadRequest, "offer %v was made to another peer", id)
+	if row.status == offerOpen {
+		_, st, err := rail.Lookup(ctx, row.invoice)
+		if err == nil && st == pay.Open {
+			if err := rail.Cancel(ctx, row.invoice); err != nil && !errors.Is(err, pay.ErrUnknownInvoice) {
+				return nil, fmt.Errorf("withdrawing offer %v: canceling its invoice: %w", id, err)
+			}
+		}
+	}
+	unlock := s.locks.lock(id)
+	defer unlock()
+	if row, rail, err = s.withdrawable(ctx, remote, id); err != nil || row == nil {
+		return nil, err
 	}
 	switch row.status {
 	case offerSettled:
@@ -34,20 +44,38 @@ func (s *Server) withdraw(ctx context.Context, remote peer.ID, id OfferID) (answ
 	case offerExpired:
 		return nil, s.expiredRefusal(ctx, row)
 	}
-	rail := s.rails[row.offer.Rail]
-	if rail == nil {
-		return nil, fmt.Errorf("offer %v: rail %q is gone", id, row.offer.Rail)
-	}
 	_, st, err := rail.Lookup(ctx, row.invoice)
-	if err != nil && !errors.Is(err, pay.ErrExpired) && !errors.Is(err, pay.ErrCanceled) {
+	switch {
+	case err != nil && !errors.Is(err, pay.ErrExpired) && !errors.Is(err, pay.ErrCanceled):
 		return nil, fmt.Errorf("withdrawing offer %v: %w", id, err)
-	}
-	if err == nil && st != pay.Open {
-		return nil, refuse(CodeBadRequest, "offer %v is %v on its rail: it cannot be withdrawn", id, st)
+	case err != nil: // expired or canceled on the rail: end it here too
+	case st == pay.Settled:
+		return s.conclude(ctx, row, rail, st)
+	case st == pay.Accepted:
+		return nil, refuse(CodeBadRequest, "offer %v is paid and held: it cannot be withdrawn", id)
 	}
 	v, err := s.expire(ctx, row)
 	if v != nil || err != nil {
 		return v, err
 	}
 	return nil, s.expiredRefusal(ctx, row)
+}
+
+// withdrawable loads an offer made to remote, with its rail.
+func (s *Server) withdrawable(ctx context.Context, remote peer.ID, id OfferID) (*offerRow, pay.Rail, error) {
+	row, err := s.ledger.loadOffer(ctx, id)
+	if errors.Is(err, errNoOffer) {
+		return nil, nil, refuse(CodeNotFound, "no offer %v here", id)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if row.offer.Buyer != remote {
+		return nil, nil, refuse(CodeBadRequest, "offer %v was made to another peer", id)
+	}
+	rail := s.rails[row.offer.Rail]
+	if rail == nil {
+		return nil, nil, fmt.Errorf("offer %v: rail %q is gone", id, row.offer.Rail)
+	}
+	return row, rail, nil
 }

@@ -60,3 +60,22 @@ func TestPayerErrors(t *testing.T) {
 		t.Errorf("Pay with LND down: %d characters of error, want one short line", len(err.Error()))
 	}
 }
+
+// TestStreamError: a streaming call's refusal, {"error": {…}} with a
+// non-200 status, is read as LND's error, not kept as raw JSON.
+func TestStreamError(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(`{"error":{"code":2,"message":"permission denied","details":[]}}`))
+	}))
+	defer srv.Close()
+	r, err := New(Options{RESTAddr: srv.Listener.Addr().String(), HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.track(context.Background(), [32]byte{1})
+	var ae *apiError
+	if !errors.As(err, &ae) || ae.Code != 2 || ae.Message != "permission denied" || !errors.Is(err, pay.ErrDenied) || strings.Contains(err.Error(), "{") {
+		t.Fatalf("a streaming call refused: got %v, want LND's code 2 and message, as ErrDenied", err)
+	}
+}

@@ -92,6 +92,9 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string {
+	if denied(e.status, e.Code, e.Message) {
+		return fmt.Sprintf("lightning: %s: this node's LND refused its macaroon (%s): it must allow paying (offchain:write)", e.op, e.Message)
+	}
 	return fmt.Sprintf("lightning: %s: LND answered %d (code %d): %s", e.op, e.status, e.Code, e.Message)
 }
 
@@ -184,7 +187,13 @@ func (r *Rail) do(ctx context.Context, op, method, path string, in any) (*http.R
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		ae := &apiError{op: op, status: resp.StatusCode}
-		if json.Unmarshal(b, &ae.lndError) != nil || ae.Message == "" {
+		var wrapped struct {
+			Error *lndError `json:"error"` // how streaming calls fail
+		}
+		if json.Unmarshal(b, &wrapped) == nil && wrapped.Error != nil {
+			ae.lndError = *wrapped.Error
+		}
+		if ae.Message == "" && (json.Unmarshal(b, &ae.lndError) != nil || ae.Message == "") {
 			ae.Message = strings.TrimSpace(string(b))
 			if len(ae.Message) > 200 {
 				ae.Message = ae.Message[:200]
