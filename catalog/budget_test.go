@@ -119,15 +119,6 @@ func TestBudget(t *testing.T) {
 	}
 }
 
-func manifestOf(t *testing.T, c *Catalog, id cid.Cid) []byte {
-	t.Helper()
-	e, err := c.Get(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.Raw
-}
-
 // TestBudgetCooldown: an evicted campaign offered again while the budget
 // is full is refused until its cooldown ends, then evicts another.
 func TestBudgetCooldown(t *testing.T) {

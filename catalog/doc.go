@@ -74,7 +74,9 @@
 //
 // Each peer gets token buckets (package peerlimit): manifests, states and
 // proofs it relays on the topic or pushes, the syncs it asks of this node
-// and its push streams. Over its rate, a gossip message is ignored
+// and its push streams, and the syncs this node starts with it (at most
+// 8 run at once, however many connections or topic joins ask for them).
+// Over its rate, a gossip message is ignored
 // (pubsub.ValidationIgnore: the relay is not blamed, since it may only
 // forward what others published), and a sync or push stream is reset.
 // One sync brings at most 16,384 records. At most 32 proofs are stored,

@@ -52,6 +52,9 @@ const (
 	// drops messages above 1 MiB by default. Larger ones go by push and
 	// sync only.
 	maxGossipProof = 1<<20 - 4<<10
+	// maxPulls bounds the syncs this node runs at once, whatever makes
+	// it start them (connections, topic joins, anti-entropy).
+	maxPulls = 8
 	// validateConcurrency bounds the topic's validations under way; one
 	// may wait up to verifyTimeout on the proof verifier.
 	validateConcurrency = 256
@@ -71,12 +74,19 @@ type Gossip struct {
 	topic *pubsub.Topic
 	log   *slog.Logger
 	lim   limiters
+	// pulling bounds the syncs this node runs at once (maxPulls); nil
+	// bounds nothing.
+	pulling chan struct{}
 }
 
 // limiters bound, per peer, what it hands this node (package peerlimit
 // gives the figures and their reasons). A nil limiter bounds nothing.
 type limiters struct {
 	manifests, states, proofs, syncs, pushes *peerlimit.Limiter
+	// pulls bounds the syncs this node starts with one peer: a peer that
+	// reconnects or joins the topic again and again gets one at the rate
+	// it may ask of us.
+	pulls *peerlimit.Limiter
 }
 
 func newLimiters() limiters {
@@ -86,6 +96,7 @@ func newLimiters() limiters {
 		proofs:    peerlimit.New(peerlimit.CatalogProofs),
 		syncs:     peerlimit.New(peerlimit.CatalogSyncs),
 		pushes:    peerlimit.New(peerlimit.CatalogPushes),
+		pulls:     peerlimit.New(peerlimit.CatalogSyncs),
 	}
 }
 
@@ -117,7 +128,7 @@ func (l *limiters) allow(p peer.ID, kind byte) bool {
 // StartGossip joins the catalog topic, serves the sync protocol and syncs
 // with every peer that connects, until ctx is done.
 func StartGossip(ctx context.Context, c *Catalog, h host.Host, ps *pubsub.PubSub, log *slog.Logger) (*Gossip, error) {
-	g := &Gossip{c: c, h: h, log: log, lim: newLimiters()}
+	g := &Gossip{c: c, h: h, log: log, lim: newLimiters(), pulling: make(chan struct{}, maxPulls)}
 	err := ps.RegisterTopicValidator(Topic, g.validate,
 		pubsub.WithValidatorTimeout(verifyTimeout+5*time.Second), pubsub.WithValidatorConcurrency(validateConcurrency))
 	if err != nil {
@@ -359,6 +370,17 @@ func writeRecord(w *bufio.Writer, rec []byte) error {
 // stream is done, since the verifier may take a while; up to
 // maxSyncProofs of them.
 func (g *Gossip) syncWith(ctx context.Context, p peer.ID) {
+	if !g.lim.pulls.Allow(p) {
+		return
+	}
+	if g.pulling != nil {
+		select {
+		case g.pulling <- struct{}{}:
+			defer func() { <-g.pulling }()
+		default:
+			return // enough syncs under way; anti-entropy comes back
+		}
+	}
 	var proofs [][]byte
 	g.pull(ctx, p, func(rec []byte) {
 		if rec[0] != kindProof {

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/ipfs/go-cid"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/internal/peerlimit"
 )
 
@@ -47,8 +49,50 @@ func TestValidateRates(t *testing.T) {
 	}
 }
 
+func campaignOf(raw []byte) cid.Cid { return campaign.ID(raw) }
+
 func fresh(t *testing.T, i int) []byte {
 	t.Helper()
 	_, raw := testManifest(t, fmt.Sprint("fresh ", i))
 	return raw
+}
+
+// TestSyncRate: a node serves a peer's syncs up to its bucket and resets
+// the streams beyond; the syncs it starts itself are rated the same way.
+func TestSyncRate(t *testing.T) {
+	a, b := newTestNode(t, true), newTestNode(t, false)
+	a.g.lim.syncs = peerlimit.New(peerlimit.Rate{Burst: 2}) // no refill: exactly 2
+	_, raw := testManifest(t, "served")
+	if _, _, err := a.c.Add(raw); err != nil {
+		t.Fatal(err)
+	}
+	connectNodes(t, b, a)
+	served := 0
+	for range 5 {
+		got := 0
+		b.g.pull(context.Background(), a.h.ID(), func([]byte) { got++ })
+		if got > 0 {
+			served++
+		}
+	}
+	if served != 2 {
+		t.Errorf("syncs served: got %d of 5, want 2", served)
+	}
+
+	// c has its own bucket at a.
+	c := newTestNode(t, false)
+	c.g.lim.pulls = peerlimit.New(peerlimit.Rate{Burst: 1})
+	connectNodes(t, c, a)
+	c.g.syncWith(context.Background(), a.h.ID())
+	if _, err := c.c.Get(campaignOf(raw)); err != nil {
+		t.Fatalf("first sync: %v", err)
+	}
+	_, raw2 := testManifest(t, "later")
+	if _, _, err := a.c.Add(raw2); err != nil {
+		t.Fatal(err)
+	}
+	c.g.syncWith(context.Background(), a.h.ID()) // over its rate: not started
+	if _, err := c.c.Get(campaignOf(raw2)); err == nil {
+		t.Error("a sync over the rate ran")
+	}
 }

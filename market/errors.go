@@ -37,7 +37,7 @@ const (
 	CodeExpired     Code = 6  // the offer expired; a refund voucher may come with it
 	CodeRejected    Code = 7  // the proof of payment was refused (forged, underpaid, wrong currency)
 	CodeUnpaid      Code = 8  // redelivery asked for an offer that is not paid
-	CodeBusy        Code = 9  // too many requests at once; retry later
+	CodeBusy        Code = 9  // too many requests at once, or the buyer peer used up its quotes or unpaid offers; retry later
 	CodeInternal    Code = 10 // the creator failed (storage, rail); retry later
 )
 

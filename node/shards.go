@@ -298,7 +298,8 @@ func (n *Node) trackOnce(id cid.Cid) {
 	}
 }
 
-// untrack forgets a campaign the catalog evicted, and leaves its pool.
+// untrack forgets a campaign the catalog evicted: it leaves its pool and
+// deletes the shares stored of it.
 func (n *Node) untrack(id cid.Cid) {
 	n.shards.mu.Lock()
 	t := n.shards.tracking[id]
@@ -308,8 +309,8 @@ func (n *Node) untrack(id cid.Cid) {
 		n.shards.pools--
 	}
 	n.shards.mu.Unlock()
-	if t != nil && t.pool {
-		n.pool.Untrack(id)
+	if err := n.pool.Forget(id); err != nil {
+		n.log.Warn("forgetting the pool of an evicted campaign", "campaign", id, "err", err)
 	}
 }
 

@@ -21,6 +21,9 @@
 // released; shares heard from peers are stored by the topic validator.
 // Unlocked and Secret answer whether a campaign is open.
 //
+// Forget deletes what the pool holds of a campaign the node no longer
+// keeps (its catalog evicted it), on disk and in memory.
+//
 // Add verifies before it stores and is all or nothing: a batch with any
 // invalid share stores none. Do not feed it shares to be kept secret:
 // whatever the pool holds it serves to every peer that asks.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -348,6 +349,37 @@ func (p *Pool) Untrack(id cid.Cid) {
 	for _, h := range hooks {
 		h(id)
 	}
+}
+
+// Forget stops following campaign id and deletes what the pool holds of
+// it, in memory and on disk: for a campaign the node no longer keeps (its
+// catalog evicted it), whose shares would otherwise stay for ever.
+func (p *Pool) Forget(id cid.Cid) error {
+	p.Untrack(id)
+	p.mu.Lock()
+	e := p.entries[id]
+	delete(p.entries, id)
+	p.mu.Unlock()
+	var errs []error
+	if e != nil {
+		e.wmu.Lock()
+		e.mu.Lock()
+		if e.f != nil {
+			errs = append(errs, e.f.Close())
+			e.f = nil
+		}
+		e.mu.Unlock()
+		e.wmu.Unlock()
+	}
+	for _, suffix := range []string{manifestSuffix, sharesSuffix} {
+		if err := os.Remove(p.path(id, suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("pool: forgetting %s: %w", id, err)
+	}
+	return nil
 }
 
 // isTracked reports whether id is tracked now.

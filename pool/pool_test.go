@@ -328,3 +328,32 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("same shares, different snapshot CIDs %s and %s", c2, c)
 	}
 }
+
+// TestForget deletes a campaign's shares from memory and disk; tracked
+// again, it starts empty.
+func TestForget(t *testing.T) {
+	f := newFixture(t, 30, 3)
+	dir := t.TempDir()
+	p := openPool(t, dir)
+	if err := p.Track(f.id, f.m, f.open(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Add(f.id, f.shares[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Forget(f.id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Add(f.id, f.shares[4:5]); err == nil {
+		t.Error("Add after Forget: got nil error, want a refusal")
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+		t.Errorf("files left after Forget: %v, %v", ents, err)
+	}
+	if err := p.Track(f.id, f.m, f.open(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Known(f.id); got != 0 {
+		t.Errorf("Known after Forget and Track: got %d, want 0", got)
+	}
+}

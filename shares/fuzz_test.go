@@ -82,3 +82,37 @@ func FuzzAggregate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadCommitments: reading a stream for n shares accepts exactly what
+// UnmarshalBinary accepts for n shares, and the same commitments.
+func FuzzReadCommitments(f *testing.F) {
+	_, _, c, err := shares.Split(nil, 2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := c.MarshalBinary()
+	f.Add(good, 2)
+	f.Add(good, 3)
+	f.Add(append(bytes.Clone(good), 0), 2)
+	f.Fuzz(func(t *testing.T, in []byte, n int) {
+		if n > 1<<16 {
+			return // the decoder allocates 32·n: keep the fuzzer's memory small
+		}
+		got, err := shares.ReadCommitments(bytes.NewReader(in), n)
+		var want shares.Commitments
+		werr := want.UnmarshalBinary(in)
+		if werr == nil && want.N() != n {
+			werr = errors.New("another N")
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("ReadCommitments(%d): %v; UnmarshalBinary: %v", n, err, werr)
+		}
+		if err != nil {
+			return
+		}
+		out, err := got.MarshalBinary()
+		if err != nil || !bytes.Equal(out, in) {
+			t.Fatalf("round trip: got %x, %v, want %x", out, err, in)
+		}
+	})
+}
