@@ -7,7 +7,7 @@ import (
 )
 
 // TestImports keeps the package below the network and the payment rails
-// (DESIGN §2): keys, CIDs, IPLD, the shares package and the standard
+// (the layering of docs/ARCHITECTURE.md): keys, CIDs, IPLD, the shares package and the standard
 // library only.
 func TestImports(t *testing.T) {
 	allowed := []string{

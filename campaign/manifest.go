@@ -17,7 +17,7 @@ import (
 // encoding, a broken rule, a wrong key or signature.
 var ErrBadManifest = errors.New("bad manifest")
 
-// Model is a campaign's payment model (DESIGN §1).
+// Model is a campaign's payment model (see the README).
 type Model string
 
 // The three models.

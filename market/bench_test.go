@@ -26,7 +26,7 @@ import (
 // measures the most sales/s (its latency is just 1,000 / throughput).
 // "500/s": the buyers together start 500 sales a second at even
 // intervals (an open loop; a sale's latency counts from its scheduled
-// start, so a creator that falls behind is charged for it). DESIGN §7
+// start, so a creator that falls behind is charged for it). Target 6 of docs/BENCHMARKS.md
 // asks for ≥ 500 sales/s with p99 < 250 ms:
 //
 //	go test ./market -run '^$' -bench Sales -benchtime 5000x

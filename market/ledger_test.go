@@ -242,7 +242,7 @@ func TestShareBookRandom(t *testing.T) {
 }
 
 // TestImports keeps the market above the payment rails and below the
-// node (DESIGN §2).
+// node (docs/ARCHITECTURE.md).
 func TestImports(t *testing.T) {
 	pkg, err := build.ImportDir(".", 0)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // beforehand; "sale" a whole sale (CreateInvoice and Claim on the payee's
 // ledger, Pay on the payer's), one at a time; "sale-parallel" whole sales
 // from 64 goroutines at once, as many buyers of one creator would run
-// them, sharing commits. The market's target is 500 sales/s (DESIGN §7).
+// them, sharing commits. The market's target is 500 sales/s (docs/BENCHMARKS.md, target 6).
 func BenchmarkPayClaim(b *testing.B) {
 	ctx := context.Background()
 	amount := pay.Amount{Minor: 250, Currency: "USD"}

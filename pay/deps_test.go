@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestImports keeps pay below the market and the node (DESIGN §2): the
+// TestImports keeps pay below the market and the node (docs/ARCHITECTURE.md): the
 // standard library, the SQLite driver and internal/private (standard
 // library only), nothing that reaches the
 // network, HTTP, libp2p or campaigns. paytest may add only pay.

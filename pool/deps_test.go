@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestImports keeps the pool where DESIGN §2 puts it: above shares,
+// TestImports keeps the pool where docs/ARCHITECTURE.md puts it: above shares,
 // campaign and seal, beside the network, below everything that knows of
 // payments, content or the node.
 func TestImports(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package archtest guards the layering of DESIGN §2: dependencies point
+// Package archtest guards the layering of docs/ARCHITECTURE.md: dependencies point
 // downward only, and the packages that hold keys and bytes know nothing of
 // the network, HTTP or payment rails.
 package archtest
@@ -63,7 +63,7 @@ func TestLayering(t *testing.T) {
 			}
 			for _, b := range bad {
 				if matches(dep, b) {
-					t.Errorf("%s depends on %s, which DESIGN §2 forbids", pkg, dep)
+					t.Errorf("%s depends on %s, which the layering forbids", pkg, dep)
 				}
 			}
 		}
@@ -76,7 +76,7 @@ func TestLayering(t *testing.T) {
 		for _, imp := range imports {
 			for _, b := range bad {
 				if matches(imp, b) {
-					t.Errorf("%s imports %s, which DESIGN §2 forbids", pkg, imp)
+					t.Errorf("%s imports %s, which the layering forbids", pkg, imp)
 				}
 			}
 		}

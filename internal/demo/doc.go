@@ -1,6 +1,6 @@
 // Package demo runs a small shardcast network on loopback, in one process,
 // and plays every payment model end to end on it: the command behind
-// `shardcast demo` (DESIGN §6).
+// `shardcast demo` (see the README).
 //
 // Run starts six nodes (a creator, four buyers and a bystander that never
 // pays), each with its own repo under Options.Dir, libp2p on 127.0.0.1, its
