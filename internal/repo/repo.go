@@ -218,16 +218,7 @@ func (r *Repo) Path(name string) string { return filepath.Join(r.Dir, name) }
 
 // APIAddr returns the API address a running daemon recorded in dir, or ""
 // if none did.
-func APIAddr(dir string) (string, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, apiFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("reading the daemon's API address: %w", err)
-	}
-	return strings.TrimSpace(string(raw)), nil
-}
+func APIAddr(dir string) (string, error) { return readAddr(dir, apiFile, "API") }
 
 // SetAPIAddr records the running daemon's API address.
 func (r *Repo) SetAPIAddr(addr string) error {
@@ -235,8 +226,24 @@ func (r *Repo) SetAPIAddr(addr string) error {
 }
 
 // ClearAPIAddr removes the record written by SetAPIAddr.
-func (r *Repo) ClearAPIAddr() error {
-	err := os.Remove(r.Path(apiFile))
+func (r *Repo) ClearAPIAddr() error { return removeIfExists(r.Path(apiFile)) }
+
+// readAddr reads the address a running daemon recorded in dir's file
+// name, or "" if none did; what names the listener in errors.
+func readAddr(dir, name, what string) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the daemon's %s address: %w", what, err)
+	}
+	return strings.TrimSpace(string(raw)), nil
+}
+
+// removeIfExists removes path; a path already gone is no error.
+func removeIfExists(path string) error {
+	err := os.Remove(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
