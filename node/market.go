@@ -224,6 +224,15 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int, request string) (*mar
 		return nil, fmt.Errorf("campaign %s: %w: %s", id, catalog.ErrRejected, e.Rejected)
 	}
 	n.follow(e)
+	if e.Manifest.Model == campaign.ModelPay {
+		// Checked and bought under one lock: two requests at once would
+		// both find access neither held nor pending, and both pay.
+		unlock, err := n.lockPay(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	again, err := n.knownRequest(ctx, request)
 	if err != nil {
 		return nil, err
@@ -248,6 +257,37 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int, request string) (*mar
 		return nil, fmt.Errorf("%w; the proof is in %s", err, n.ProofPath(cheat.Proof.Offer.ID))
 	}
 	return p, err
+}
+
+// lockPay waits until no other Buy of the pay campaign id is under way
+// in this node and returns the function that lets the next one in. If ctx
+// ends first, the purchase under way is the caller's answer: it refuses
+// with market.ErrHeld.
+func (n *Node) lockPay(ctx context.Context, id cid.Cid) (unlock func(), err error) {
+	for {
+		n.payMu.Lock()
+		busy, ok := n.paying[id]
+		if !ok {
+			if n.paying == nil {
+				n.paying = map[cid.Cid]chan struct{}{}
+			}
+			done := make(chan struct{})
+			n.paying[id] = done
+			n.payMu.Unlock()
+			return func() {
+				n.payMu.Lock()
+				delete(n.paying, id)
+				n.payMu.Unlock()
+				close(done)
+			}, nil
+		}
+		n.payMu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("campaign %s: another purchase of it is under way (see receipts): %w", id, market.ErrHeld)
+		}
+	}
 }
 
 // knownRequest says whether a request ID is already recorded with a

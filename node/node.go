@@ -82,6 +82,11 @@ type Node struct {
 	stateMu    sync.Mutex   // serialises publishState
 	xfer       *xfer.Server // nil when offline
 
+	// paying holds a channel for each pay campaign a Buy is checking and
+	// buying, closed when it returns (see lockPay); payMu guards it.
+	payMu  sync.Mutex
+	paying map[cid.Cid]chan struct{}
+
 	catalog *catalog.Catalog
 	gossip  *catalog.Gossip // nil when offline
 

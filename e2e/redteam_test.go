@@ -1,0 +1,57 @@
+package e2e
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/shardcast/shardcast/internal/testnet"
+)
+
+// Several buys of one pay campaign sent at once (a double click, a
+// retrying client without a request ID, two tabs) charge once: one is
+// answered 200, the others 409, and one receipt is kept.
+func TestConcurrentBuysChargeOnce(t *testing.T) {
+	net := testnet.New(t, binary)
+	a, b := net.Node("creator"), net.Node("buyer")
+	a.Start()
+	b.Start("--bootstrap", a.Addr())
+	path, _ := randomFile(t, 51, 300_000)
+	payID := a.MustRun("publish", path, "--model", "pay", "--price", "3.00")
+	waitCampaign(t, b, payID)
+	before := walletBalance(t, b)
+
+	const n = 5
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, body, err := post(t, b, "/api/v1/campaigns/"+payID+"/buy", `{}`, 0)
+			if err != nil {
+				t.Errorf("buy %d: %v", i, err)
+			}
+			if code != http.StatusOK && code != http.StatusConflict {
+				t.Errorf("buy %d: %d %s; want 200 or 409", i, code, body)
+			}
+			codes[i] = code
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, c := range codes {
+		if c == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d buys at once: answers %v; want one 200", n, codes)
+	}
+	if got := before - walletBalance(t, b); got != 300 {
+		t.Errorf("%d buys at once cost %d; want 300", n, got)
+	}
+	if rs := receiptsOf(t, b); len(rs) != 1 {
+		t.Errorf("receipts %+v; want one", rs)
+	}
+}
