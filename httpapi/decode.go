@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode"
 )
 
 // decodeJSON reads a JSON call's body into v, strictly: one JSON object
@@ -75,7 +76,7 @@ func checkKeys(raw []byte) error {
 		}
 		if n := len(stack); n > 0 && stack[n-1].wantKey {
 			if k, ok := tok.(string); ok {
-				k = strings.ToLower(k)
+				k = foldKey(k)
 				if stack[n-1].keys[k] {
 					return fmt.Errorf("key %q given twice", k)
 				}
@@ -102,4 +103,17 @@ func checkKeys(raw []byte) error {
 			value()
 		}
 	}
+}
+
+// foldKey maps a key to one spelling of all those encoding/json takes
+// for the same field: each rune to the least of its case-folding orbit,
+// so that "ſhares" (U+017F) and "SHARES" both fold as "shares" does.
+func foldKey(k string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, k)
 }

@@ -339,6 +339,17 @@ func TestStrictJSON(t *testing.T) {
 	if err := unmarshalStrict([]byte(`{"a":{"b":1,"b":2}}`), &map[string]any{}); err == nil {
 		t.Error("a duplicate key in a nested object was accepted")
 	}
+	// Keys encoding/json takes for one field, by Unicode case folding
+	// (U+017F long s, U+212A Kelvin sign), are one key.
+	var buy struct {
+		Shares int    `json:"shares"`
+		Token  string `json:"token"`
+	}
+	for _, body := range []string{`{"shares":1,"\u017fhares":99}`, `{"shares":1,"ſhares":99}`, `{"token":"a","to\u212aen":"b"}`} {
+		if err := unmarshalStrict([]byte(body), &buy); err == nil {
+			t.Errorf("%s: accepted as %+v; want a duplicate key refused", body, buy)
+		}
+	}
 	if err := unmarshalStrict([]byte(`{"a":[{"b":1},{"b":2}],"c":{"b":3}}`), &map[string]any{}); err != nil {
 		t.Errorf("equal keys in different objects: %v", err)
 	}
