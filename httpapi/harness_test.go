@@ -32,6 +32,7 @@ import (
 // reveal something, so a test sees whether a refused request reached it.
 type testNode struct {
 	id     peer.ID
+	key    crypto.PrivKey
 	bstore blockstore.Blockstore
 	bsvc   blockservice.BlockService
 	cat    *catalog.Catalog
@@ -58,6 +59,10 @@ func (n *testNode) Calls() []string {
 	c := n.calls
 	n.calls = nil
 	return c
+}
+
+func (n *testNode) SignIDChallenge(ch []byte) ([]byte, error) {
+	return n.key.Sign(IDChallengeMessage(ch))
 }
 
 func (n *testNode) ID() peer.ID      { return n.id }
@@ -171,7 +176,7 @@ func newFixture(t *testing.T, api, gw string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &testNode{id: id, bstore: bs, bsvc: blockservice.New(bs, nil), cat: cat}
+	n := &testNode{id: id, key: nodeKey, bstore: bs, bsvc: blockservice.New(bs, nil), cat: cat}
 	f := &fixture{t: t, node: n, fileData: bytes.Repeat([]byte("0123456789"), 50_000)}
 	n.data = f.fileData
 	if f.file, _, err = content.Import(ctx, bs, bytes.NewReader(f.fileData)); err != nil {

@@ -270,10 +270,18 @@ type IDResponse struct {
 	API       string   `json:"api"`
 	// Gateway is the address of the listener serving /ipfs/ and /watch/.
 	Gateway string `json:"gateway,omitempty"`
+	// Proof, asked for with ?challenge=, is the peer key's signature over
+	// IDChallengeMessage(challenge), unpadded base64url (see IDSigner).
+	Proof string `json:"proof,omitempty"`
 }
 
 func (s *Server) handleID(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, IDResponse{ID: s.b.ID().String(), Addresses: s.b.Addrs(), API: s.APIAddr, Gateway: s.GatewayAddr})
+	proof, status, err := s.idProof(r)
+	if err != nil {
+		writeError(w, status, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, IDResponse{ID: s.b.ID().String(), Addresses: s.b.Addrs(), API: s.APIAddr, Gateway: s.GatewayAddr, Proof: proof})
 }
 
 func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request) {

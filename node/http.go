@@ -104,3 +104,9 @@ func (n *Node) ServeAPI(ctx context.Context, api, gw net.Listener, o HTTPOptions
 	}
 	return serr
 }
+
+// SignIDChallenge signs a challenge of the API's GET /api/v1/id with the
+// peer key (httpapi.IDSigner).
+func (n *Node) SignIDChallenge(challenge []byte) ([]byte, error) {
+	return n.repo.Key.Sign(httpapi.IDChallengeMessage(challenge))
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
+
+	"github.com/shardcast/shardcast/httpapi"
 	"github.com/shardcast/shardcast/internal/repo"
 )
 
@@ -18,6 +22,7 @@ import (
 // every request it gets.
 type recorder struct {
 	id   string
+	key  crypto.PrivKey // signs identity challenges when set
 	mu   sync.Mutex
 	reqs []string // "METHOD PATH AUTH"
 }
@@ -29,7 +34,15 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case r.URL.Path == "/api/v1/id":
-		json.NewEncoder(w).Encode(map[string]any{"id": rec.id, "addresses": []string{}, "api": r.Host})
+		proof := ""
+		if ch, err := base64.RawURLEncoding.DecodeString(r.URL.Query().Get("challenge")); err == nil && rec.key != nil {
+			sig, err := rec.key.Sign(httpapi.IDChallengeMessage(ch))
+			if err != nil {
+				panic(err)
+			}
+			proof = base64.RawURLEncoding.EncodeToString(sig)
+		}
+		json.NewEncoder(w).Encode(map[string]any{"id": rec.id, "addresses": []string{}, "api": r.Host, "proof": proof})
 	case r.URL.Path == "/api/v1/wallet":
 		json.NewEncoder(w).Encode(map[string]any{"rail": "test", "currency": "USD", "balance": 100})
 	case strings.HasSuffix(r.URL.Path, "/donate"):
@@ -120,10 +133,28 @@ func TestWrongDaemonGetsNothing(t *testing.T) {
 		})
 	}
 
-	// The repo's own daemon is asked once who it is, then gets the calls,
-	// with the token.
+	// A program that claims the repo's peer ID, which is public, but
+	// cannot sign the challenge with its key gets nothing either.
+	for _, key := range []crypto.PrivKey{nil, a.Key} {
+		rec.mu.Lock()
+		rec.id, rec.key, rec.reqs = b.Config.PeerID, key, nil
+		rec.mu.Unlock()
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"--repo", bDir, "--api", addr, "wallet"}, nil, &stdout, &stderr); code != 1 {
+			t.Fatalf("an impostor of the right peer ID: exit %d, want 1; stderr %q", code, stderr.String())
+		}
+		if msg := stderr.String(); strings.Count(msg, "\n") != 1 || !strings.Contains(msg, addr) || !strings.Contains(msg, "cannot prove") {
+			t.Errorf("impostor: stderr %q, want one line naming %s and the missing proof", msg, addr)
+		}
+		if got := rec.requests(); len(got) != 1 || got[0] != "GET /api/v1/id " {
+			t.Errorf("the impostor got %q, want only a token-less GET /api/v1/id", got)
+		}
+	}
+
+	// The repo's own daemon is asked once who it is, proves it, then gets
+	// the calls, with the token.
 	rec.mu.Lock()
-	rec.id, rec.reqs = b.Config.PeerID, nil
+	rec.id, rec.key, rec.reqs = b.Config.PeerID, b.Key, nil
 	rec.mu.Unlock()
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"--repo", bDir, "donate", "bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "1.00"}, nil, &stdout, &stderr); code != 0 {
