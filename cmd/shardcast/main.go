@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 )
@@ -50,11 +51,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := root.Execute()
 	if err == nil {
 		for _, n := range e.notes {
-			fmt.Fprintf(stderr, "shardcast: note: %s\n", n)
+			fmt.Fprintf(stderr, "shardcast: note: %s\n", plainLine(n))
 		}
 		return 0
 	}
-	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+	msg := plainLine(err.Error())
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		fmt.Fprintf(stderr, "shardcast: error: %s (see shardcast help)\n", msg)
@@ -62,6 +63,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "shardcast: error: %s\n", msg)
 	return 1
+}
+
+// plainLine makes an error or a note one line of plain text. It may carry
+// a peer's words (a creator's refusal, relayed by the daemon), and the
+// terminal must not take them for controls: a carriage return that
+// overwrites the line, an escape sequence, a bidi override.
+func plainLine(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return ' '
+		}
+		return r
+	}, s))
 }
 
 // isCobraUsage recognises the usage errors cobra itself returns, which carry
