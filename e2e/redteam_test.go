@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shardcast/shardcast/internal/testnet"
 )
@@ -53,5 +55,38 @@ func TestConcurrentBuysChargeOnce(t *testing.T) {
 	}
 	if rs := receiptsOf(t, b); len(rs) != 1 {
 		t.Errorf("receipts %+v; want one", rs)
+	}
+
+	// Requests abandoned while the creator is slow to answer, before its
+	// offer is in and so before the ledger holds anything: once it
+	// answers, one purchase is made, not one per request.
+	pay2 := a.MustRun("publish", path, "--model", "pay", "--price", "2.00", "--title", "another")
+	waitCampaign(t, b, pay2)
+	before = walletBalance(t, b)
+	a.Pause()
+	defer a.Resume()
+	for range 3 {
+		post(t, b, "/api/v1/campaigns/"+pay2+"/buy", `{}`, 2*time.Second) // gives up
+	}
+	a.Resume()
+	testnet.Eventually(t, 60*time.Second, "the abandoned purchase completes", func() error {
+		for _, r := range receiptsOf(t, b) {
+			if r.Campaign == pay2 && r.Status != "complete" {
+				return fmt.Errorf("receipt %+v", r)
+			}
+		}
+		if got := before - walletBalance(t, b); got != 200 {
+			return fmt.Errorf("paid %d so far", got)
+		}
+		return nil
+	})
+	n2 := 0
+	for _, r := range receiptsOf(t, b) {
+		if r.Campaign == pay2 {
+			n2++
+		}
+	}
+	if got := before - walletBalance(t, b); n2 != 1 || got != 200 {
+		t.Errorf("3 abandoned requests: %d purchases costing %d; want one of 200", n2, got)
 	}
 }

@@ -224,14 +224,19 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int, request string) (*mar
 		return nil, fmt.Errorf("campaign %s: %w: %s", id, catalog.ErrRejected, e.Rejected)
 	}
 	n.follow(e)
+	var unlock func()
 	if e.Manifest.Model == campaign.ModelPay {
-		// Checked and bought under one lock: two requests at once would
-		// both find access neither held nor pending, and both pay.
-		unlock, err := n.lockPay(ctx, id)
-		if err != nil {
+		// Checked and bought under one lock, held until the purchase
+		// ends: two requests at once would both find access neither held
+		// nor pending, and both pay.
+		if unlock, err = n.lockPay(ctx, id, request); err != nil {
 			return nil, err
 		}
-		defer unlock()
+		defer func() {
+			if unlock != nil {
+				unlock()
+			}
+		}()
 	}
 	again, err := n.knownRequest(ctx, request)
 	if err != nil {
@@ -251,7 +256,13 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int, request string) (*mar
 			return nil, err
 		}
 	}
-	p, err := n.buyer.Buy(ctx, order)
+	var p *market.Purchase
+	if unlock != nil {
+		p, err = n.buyLocked(ctx, order, unlock)
+		unlock = nil
+	} else {
+		p, err = n.buyer.Buy(ctx, order)
+	}
 	var cheat *market.CheatError
 	if errors.As(err, &cheat) {
 		return nil, fmt.Errorf("%w; the proof is in %s", err, n.ProofPath(cheat.Proof.Offer.ID))
@@ -259,35 +270,85 @@ func (n *Node) Buy(ctx context.Context, id cid.Cid, k int, request string) (*mar
 	return p, err
 }
 
+// payLock is the lock of one pay campaign's purchase under way.
+type payLock struct {
+	done    chan struct{} // closed when it ends
+	request string        // its request ID, if any
+}
+
 // lockPay waits until no other Buy of the pay campaign id is under way
-// in this node and returns the function that lets the next one in. If ctx
-// ends first, the purchase under way is the caller's answer: it refuses
-// with market.ErrHeld.
-func (n *Node) lockPay(ctx context.Context, id cid.Cid) (unlock func(), err error) {
+// in this node and returns the function that lets the next one in. A
+// retry under the request ID of the purchase under way is let through
+// without the lock (nil, nil): the market joins it to that purchase. If
+// ctx ends first, the purchase under way is the caller's answer: it
+// refuses with market.ErrHeld.
+func (n *Node) lockPay(ctx context.Context, id cid.Cid, request string) (unlock func(), err error) {
 	for {
 		n.payMu.Lock()
 		busy, ok := n.paying[id]
 		if !ok {
 			if n.paying == nil {
-				n.paying = map[cid.Cid]chan struct{}{}
+				n.paying = map[cid.Cid]*payLock{}
 			}
-			done := make(chan struct{})
-			n.paying[id] = done
+			l := &payLock{done: make(chan struct{}), request: request}
+			n.paying[id] = l
 			n.payMu.Unlock()
 			return func() {
 				n.payMu.Lock()
 				delete(n.paying, id)
 				n.payMu.Unlock()
-				close(done)
+				close(l.done)
 			}, nil
 		}
 		n.payMu.Unlock()
+		if request != "" && busy.request == request {
+			return nil, nil
+		}
 		select {
-		case <-busy:
+		case <-busy.done:
 		case <-ctx.Done():
 			return nil, fmt.Errorf("campaign %s: another purchase of it is under way (see receipts): %w", id, market.ErrHeld)
 		}
 	}
+}
+
+// buyLocked makes a purchase that holds a pay campaign's lock, and lets
+// the lock go when the purchase ends, not when the caller stops waiting:
+// a caller that gives up before the creator's offer is in leaves nothing
+// in the ledger for the next check to see. If ctx ends first it returns a
+// *market.PendingError, naming the offer once the ledger has it.
+func (n *Node) buyLocked(ctx context.Context, order market.Order, unlock func()) (*market.Purchase, error) {
+	type outcome struct {
+		p   *market.Purchase
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		defer unlock()
+		p, err := n.buyer.Buy(n.ctx, order)
+		done <- outcome{p, err}
+	}()
+	select {
+	case o := <-done:
+		return o.p, o.err
+	case <-ctx.Done():
+	}
+	select {
+	case o := <-done: // both ready: the outcome wins
+		return o.p, o.err
+	default:
+	}
+	pe := &market.PendingError{Err: fmt.Errorf("still under way when the request ended (%w)", ctx.Err())}
+	lctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+	defer cancel()
+	if recs, err := n.ledger.Purchases(lctx, order.Campaign); err == nil {
+		for _, r := range recs {
+			if r.Offer.Kind == market.KindBuy && r.Pending() {
+				pe.Offer = r.Offer
+			}
+		}
+	}
+	return nil, pe
 }
 
 // knownRequest says whether a request ID is already recorded with a

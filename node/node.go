@@ -85,7 +85,7 @@ type Node struct {
 	// paying holds a channel for each pay campaign a Buy is checking and
 	// buying, closed when it returns (see lockPay); payMu guards it.
 	payMu  sync.Mutex
-	paying map[cid.Cid]chan struct{}
+	paying map[cid.Cid]*payLock
 
 	catalog *catalog.Catalog
 	gossip  *catalog.Gossip // nil when offline

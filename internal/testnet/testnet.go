@@ -186,6 +186,22 @@ func (nd *Node) Stop() { nd.signal(syscall.SIGTERM) }
 // Kill sends SIGKILL and waits for the daemon to die.
 func (nd *Node) Kill() { nd.signal(syscall.SIGKILL) }
 
+// Pause stops the daemon's process (SIGSTOP) without ending it: its
+// connections stay open and it answers nothing until Resume.
+func (nd *Node) Pause() { nd.send(syscall.SIGSTOP) }
+
+// Resume continues a paused daemon (SIGCONT).
+func (nd *Node) Resume() { nd.send(syscall.SIGCONT) }
+
+func (nd *Node) send(sig syscall.Signal) {
+	nd.mu.Lock()
+	cmd := nd.cmd
+	nd.mu.Unlock()
+	if cmd != nil {
+		cmd.Process.Signal(sig)
+	}
+}
+
 func (nd *Node) signal(sig syscall.Signal) {
 	nd.mu.Lock()
 	cmd, done := nd.cmd, nd.done
