@@ -41,7 +41,7 @@ type rule struct {
 	why string
 }
 
-// Lower layers, named once.
+// Lists that several rules share.
 var (
 	noNet     = []string{"net", "os/exec"}                           // pure code: no sockets, no programs
 	hostParts = []string{mod + "node", mod + "httpapi", mod + "cmd"} // the wiring and what sits on it
@@ -126,10 +126,10 @@ var rules = []rule{
 }
 
 type pkgInfo struct {
-	path      string
-	imports   []string // its own non-test imports
-	deps      []string // everything it depends on, non-test
-	testsUses []string // its tests' imports
+	path        string
+	imports     []string // its own non-test imports
+	deps        []string // everything it depends on, non-test
+	testImports []string // its tests' imports
 }
 
 // load lists every package of the module in one go list run.
@@ -151,7 +151,7 @@ func load(t *testing.T) []pkgInfo {
 		if len(f) != 4 {
 			t.Fatalf("go list printed %q", line)
 		}
-		pkgs = append(pkgs, pkgInfo{path: f[0], imports: strings.Fields(f[1]), deps: strings.Fields(f[2]), testsUses: strings.Fields(f[3])})
+		pkgs = append(pkgs, pkgInfo{path: f[0], imports: strings.Fields(f[1]), deps: strings.Fields(f[2]), testImports: strings.Fields(f[3])})
 	}
 	return pkgs
 }
@@ -229,7 +229,7 @@ func TestLayering(t *testing.T) {
 					t.Errorf("%s imports %s: %s", p.path, imp, r.why)
 				}
 			}
-			for _, imp := range p.testsUses {
+			for _, imp := range p.testImports {
 				if r.covers(imp) && r.importedBy != nil && !anyMatch(p.path, r.importedBy) {
 					t.Errorf("tests of %s import %s: %s", p.path, imp, r.why)
 				}
