@@ -189,12 +189,9 @@
 //
 // BenchmarkSales runs complete sales through one creator from 1,000
 // concurrent buyer goroutines on 4 buyer hosts, all on loopback in one
-// process on a 2-core machine, so buyers and creator share the cores. The
-// creator spends about 1.1–1.2 ms of CPU per sale (a quarter of it in
-// age's two X25519 operations, a third in the two SQLite ledgers: its
-// own and its rail's), the buyers 1.3–1.4 ms. Measured: 530–665 sales/s
-// at most; p99 40–160 ms when buyers start 250 sales a second; at 500 a
-// second the shared cores run near saturation and p99 is 0.55–1.3 s
-// (0.39–0.43 s with GOMAXPROCS=4). BenchmarkLedgerSale: the ledger alone
-// records 5,000–6,500 sales a second. See BenchmarkSales for the command.
+// process, so buyers and creator share the cores; BenchmarkLedgerSale
+// measures the ledger alone. A sale's CPU goes mostly to age's two X25519
+// operations and the two SQLite ledgers (the creator's and its rail's).
+// The figures, with the commands that made them, are in
+// docs/BENCHMARKS.md.
 package market

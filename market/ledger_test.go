@@ -3,7 +3,6 @@ package market
 import (
 	"context"
 	"errors"
-	"go/build"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -237,34 +236,6 @@ func TestShareBookRandom(t *testing.T) {
 		}
 		if b.free != n-len(taken) {
 			t.Fatalf("free: got %d, want %d", b.free, n-len(taken))
-		}
-	}
-}
-
-// TestImports keeps the market above the payment rails and below the
-// node (docs/ARCHITECTURE.md).
-func TestImports(t *testing.T) {
-	pkg, err := build.ImportDir(".", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	allowed := []string{
-		"filippo.io/age", "github.com/ipfs/go-cid", "github.com/libp2p/go-libp2p/core/", "modernc.org/sqlite", "golang.org/x/crypto/chacha20poly1305",
-		"github.com/shardcast/shardcast/campaign", "github.com/shardcast/shardcast/pay",
-		"github.com/shardcast/shardcast/seal", "github.com/shardcast/shardcast/shares",
-		"github.com/shardcast/shardcast/internal/peerlimit",
-		"github.com/shardcast/shardcast/internal/private",
-	}
-	for _, imp := range pkg.Imports {
-		if !strings.Contains(strings.Split(imp, "/")[0], ".") {
-			continue // standard library
-		}
-		ok := false
-		for _, a := range allowed {
-			ok = ok || imp == a || strings.HasSuffix(a, "/") && strings.HasPrefix(imp, a)
-		}
-		if !ok {
-			t.Errorf("imports %s, want only the standard library and %v", imp, allowed)
 		}
 	}
 }

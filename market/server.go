@@ -102,7 +102,7 @@ func (o *ServerOptions) applyDefaults() {
 		o.OfferTTL = DefaultOfferTTL
 	}
 	if o.MaxRequests <= 0 {
-		// Far above the 1,000 concurrent buyers the design asks for; each
+		// Far above the 1,000 concurrent buyers of docs/BENCHMARKS.md; each
 		// request holds a goroutine and a few KiB.
 		o.MaxRequests = 4096
 	}

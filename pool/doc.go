@@ -40,9 +40,8 @@
 //     secret.
 //   - Add returns after the new shares are on disk (appended, fsynced). A
 //     crash at any instant loses at most the batch being written: Open
-//     cuts a torn final record, and Track re-verifies stored shares
-//     (about 10 µs each on two cores) and rewrites the file without any
-//     that fail.
+//     cuts a torn final record, and Track re-verifies stored shares and
+//     rewrites the file without any that fail.
 //   - A gossip message with any bad share is rejected as a whole, never
 //     forwarded, and counts as an invalid delivery against its sender.
 //
@@ -116,14 +115,9 @@
 // a torn or undecodable share record, an index outside its campaign or
 // stored with two values), for the audit a user runs with shardcast check.
 //
-// Measured on this project's 2-core machine while others shared it
-// (go test -run XXX -bench . -benchtime 3x ./pool/). Add of 10^5 shares
-// in batches of 100: 24,000–34,000 shares/s from one goroutine and
-// 38,000–46,000 shares/s from two (as gossip validators deliver them),
-// against 34,000–47,000 shares/s for VerifyBatch alone on the same
-// batches, which runs a batch of 100 on one core; the rest is one fsync
-// per batch (0.5–0.9 ms). In one batch, as a sync delivers it: 50,000–
-// 93,000 shares/s. Snapshot of 10^5 shares (3.6 MB, encoding and
-// sha2-256) 9 ms, DecodeSnapshot 7–8 ms. Memory: 32 bytes per known
-// share and N/8 bytes per campaign.
+// Add costs one VerifyBatch and one fsync per batch, and is bounded by
+// the verification; a snapshot is encoded and hashed in one pass. Memory:
+// 32 bytes per known share and N/8 bytes per campaign. The benchmarks
+// (go test -run XXX -bench . ./pool/) and their figures are in
+// docs/BENCHMARKS.md.
 package pool

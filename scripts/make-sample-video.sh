@@ -3,12 +3,12 @@
 # `shardcast demo` publishes: 15 s of a test pattern with a burnt-in
 # timestamp and a 440 Hz tone, VP9/Opus WebM, 640x360, about 650 KB.
 #
-# Usage: scripts/make-sample-video.sh [OUT]   (default internal/demo/sample.webm)
+# Usage: scripts/make-sample-video.sh [OUT]   (default cmd/shardcast/internal/demo/sample.webm)
 # Needs ffmpeg with libvpx-vp9 and libopus (apt-get install -y ffmpeg). If no
 # font works for drawtext, the timestamp is left out.
 set -eu
 
-out=${1:-internal/demo/sample.webm}
+out=${1:-cmd/shardcast/internal/demo/sample.webm}
 font=""
 for f in /usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf \
 	/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf \

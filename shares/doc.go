@@ -86,11 +86,9 @@
 // # Implementation and cost
 //
 // Group arithmetic is github.com/gtank/ristretto255 over
-// filippo.io/edwards25519. On this project's 2-core machine it did a
-// fixed-base multiplication plus encoding in about 25 µs (19.5 + 5.5),
-// against about 30 µs (25 + 5) for cloudflare/circl's group.Ristretto255,
-// which also builds on a module (bwesterb/go-ristretto) that is not in
-// this project's module graph. The batch paths go below gtank's API, onto
+// filippo.io/edwards25519: faster here than cloudflare/circl's
+// group.Ristretto255 (docs/BENCHMARKS.md), which also builds on a module
+// (bwesterb/go-ristretto) that is not in this project's module graph. The batch paths go below gtank's API, onto
 // filippo.io/edwards25519 and its field package, with three operations
 // the tests check against gtank (including a differential fuzzer):
 // decoding straight to an Edwards point; the batched double-and-encode of
@@ -100,10 +98,9 @@
 // affine (64 bytes per share) by Check, which make VerifyAggregate
 // O(number of ranges) and let Verify compare points instead of encodings.
 //
-// On one core (GOMAXPROCS=1) per share: Split about 19 µs, Verify about
-// 24 µs (20 µs after Check), VerifyBatch about 20 µs, Check about 6 µs,
-// Combine about 0.1 µs. For N = 10^6: split and commit about 19 s and
-// 100 MiB peak; Check plus Combine about 6–7 s and 160 MiB. Split, Check and
-// VerifyBatch spread their work over GOMAXPROCS goroutines; their results
-// do not depend on it.
+// Every operation is linear in the number of shares, with about one
+// scalar multiplication per share (Combine only adds); docs/BENCHMARKS.md
+// gives the times per share and for N = 10^6, with their command. Split,
+// Check and VerifyBatch spread their work over GOMAXPROCS goroutines;
+// their results do not depend on it.
 package shares

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shardcast/shardcast/internal/demo"
+	"github.com/shardcast/shardcast/cmd/shardcast/internal/demo"
 )
 
 type demoOptions struct {

@@ -8,8 +8,8 @@
 // btcd and lnd that scripts/regtest/build.sh builds into the tools cache
 // ($SHARDCAST_TOOLS/bin; by default shardcast-tools/bin in
 // $XDG_CACHE_HOME or ~/.cache).
-// Starting one takes about 5 s; stopping one (by SIGKILL: it is thrown
-// away) a few milliseconds.
+// Starting one takes seconds (docs/BENCHMARKS.md); stopping one is a
+// SIGKILL: it is thrown away.
 //
 // # What to use
 //
