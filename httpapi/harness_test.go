@@ -86,7 +86,7 @@ func (n *testNode) FindProviders(ctx context.Context, c cid.Cid, max int) ([]pee
 }
 func (n *testNode) BlockService() blockservice.BlockService { return n.bsvc }
 func (n *testNode) Catalog() *catalog.Catalog               { return n.cat }
-func (n *testNode) Publish(ctx context.Context, terms campaign.Manifest, r io.Reader) (catalog.Entry, error) {
+func (n *testNode) Publish(ctx context.Context, terms campaign.Terms, r io.Reader) (catalog.Entry, error) {
 	n.record("Publish")
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return catalog.Entry{}, err
