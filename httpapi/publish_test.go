@@ -34,18 +34,21 @@ func TestPublishQueryRoundTrip(t *testing.T) {
 }
 
 func TestPublishTermsBadParameters(t *testing.T) {
-	for _, tt := range []struct{ query, want string }{
-		{"price=x", "parameter price"},
-		{"shards=1.5", "parameter shards"},
-		{"goal=99999999999999999999", "parameter goal"},
-		{"early_count=2&early_price=x", "parameter early_price"},
-		{"suggested=100,x", "parameter suggested"},
-		{"deadline=tomorrow", "parameter deadline"},
-		{"price=x&deadline=tomorrow", "parameter price"},
-	} {
-		q, _ := url.ParseQuery(tt.query)
-		if _, err := PublishTerms(q); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("PublishTerms(%s): got %v, want an error about %q", tt.query, err, tt.want)
+	// query → what the error is about
+	bad := map[string]string{
+		"price=x":                      "parameter price",
+		"shards=1.5":                   "parameter shards",
+		"goal=99999999999999999999":    "parameter goal",
+		"early_count=2&early_price=x":  "parameter early_price",
+		"suggested=100,x":              "parameter suggested",
+		"deadline=tomorrow":            "parameter deadline",
+		"price=x&deadline=tomorrow":    "parameter price",
+		"suggested=x&deadline=2030-01": "parameter suggested",
+	}
+	for query, want := range bad {
+		q, _ := url.ParseQuery(query)
+		if _, err := PublishTerms(q); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("PublishTerms(%s): got %v, want an error about %q", query, err, want)
 		}
 	}
 }
