@@ -57,10 +57,11 @@ func newPublishCmd(e *env) *cobra.Command {
 			bar := progress.New(stderrFile(e), "publish", st.Size(), !o.asJSON)
 			resp, err := c.do(cmd.Context(), "POST", "/api/v1/publish?"+httpapi.PublishQuery(terms).Encode(), bar.Reader(f), st.Size())
 			bar.Done()
-			if te := (*campaign.TermError)(nil); errors.As(err, &te) {
-				return fmt.Errorf("publishing %s: %w", args[0], flagError(te))
-			}
 			if err != nil {
+				var te *campaign.TermError
+				if errors.As(err, &te) {
+					err = flagError(te) // the daemon names the field; the user typed a flag
+				}
 				return fmt.Errorf("publishing %s: %w", args[0], err)
 			}
 			defer resp.Body.Close()
