@@ -85,6 +85,28 @@
 // under the schedule; SharesForGoal, ParseAmount, FormatAmount and
 // ParseDeadline turn the CLI's flags into manifest fields.
 //
+// # Publishing
+//
+// Terms are what a creator asks for; Terms.Check is the one place the
+// rules of publishing live. It fills in the defaults (Terms.Defaults:
+// media type, the test rail, USD or BTC on Lightning alone, the release
+// shortfall, N from the goal), checks the choices and how they go together
+// (Terms.CheckChoices: model, known rails, all or nothing only for shards
+// on Lightning alone, the shortfall only for shards), then what the
+// publishing node's rails can do, given as plain data (RailCaps: the rails
+// available, why one is missing, how long a pledge can be held), then the
+// rules of the model that Validate holds, and returns the manifest to fill
+// in and sign. A broken rule is a *TermError naming the field by its wire
+// name, never a flag of a client; it wraps ErrBadManifest, and Validate's
+// errors carry one too.
+//
+// # Figures
+//
+// FiguresOf computes what is shown of a campaign: the price of the next
+// share or access, sold, pledged, raised, donated, pooled of needed, the
+// goal, the deadline, whether the node can read it and, for all or
+// nothing, the outcome. Shows says which of them a model gives meaning to.
+//
 // # Amounts
 //
 // Amounts are int64 counts of a currency's minor unit. Exponent gives the
@@ -115,6 +137,8 @@
 //   - State records are claims of the creator. Two records with the same
 //     seq are an equivocation that Newer does not resolve; nothing here
 //     stops a creator from signing false counts.
-//   - This package knows no payment rail beyond its name, no network and no
-//     storage.
+//   - This package knows of the payment rails only their names and what a
+//     campaign's terms must say for them (lightning moves BTC; pledges are
+//     Lightning hold invoices); what a node's rails can do it is told
+//     (RailCaps). It knows no network and no storage.
 package campaign

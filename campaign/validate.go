@@ -31,7 +31,7 @@ func (m *Manifest) validate() error {
 	case ModelShards:
 		return m.validateShards()
 	default:
-		return fmt.Errorf("model %q, want open, pay or shards", m.Model)
+		return valueErr(kModel, string(m.Model), "want open, pay or shards")
 	}
 }
 
@@ -40,26 +40,26 @@ func (m *Manifest) validateCommon() error {
 		return err
 	}
 	if strings.TrimSpace(m.Title) == "" {
-		return fmt.Errorf("title: empty")
+		return termErr(kTitle, "empty")
 	}
 	if err := checkText("description", m.Description, MaxDescription, true); err != nil {
 		return err
 	}
 	if !m.Content.Defined() {
-		return fmt.Errorf("content: missing")
+		return termErr(kContent, "missing")
 	}
 	if m.ContentSize < 0 {
-		return fmt.Errorf("content_size: %d is negative", m.ContentSize)
+		return termErr(kContentSize, "%d is negative", m.ContentSize)
 	}
 	if err := checkMediaType(m.MediaType); err != nil {
 		return err
 	}
 	if (m.Creator == "") != (len(m.CreatorKey) == 0) {
-		return fmt.Errorf("creator and creator_key: one without the other")
+		return termErr("creator and creator_key", "one without the other")
 	}
 	if m.Creator != "" {
 		if err := m.Creator.Validate(); err != nil {
-			return fmt.Errorf("creator: %w", err)
+			return termErr(kCreator, "%v", err)
 		}
 	}
 	if err := checkTime("created", m.Created.Unix(), m.Created.IsZero()); err != nil {
@@ -69,10 +69,10 @@ func (m *Manifest) validateCommon() error {
 		return err
 	}
 	if m.Price < 0 || m.Goal < 0 {
-		return fmt.Errorf("price and goal: negative")
+		return termErr("price and goal", "negative")
 	}
 	if len(m.SecretCommitment) > 0 && len(m.SecretCommitment) != secretCommitSize {
-		return fmt.Errorf("secret_commitment: %d bytes, want %d", len(m.SecretCommitment), secretCommitSize)
+		return termErr(kSecretCommitment, "%d bytes, want %d", len(m.SecretCommitment), secretCommitSize)
 	}
 	if !m.Deadline.IsZero() {
 		if err := checkTime("deadline", m.Deadline.Unix(), false); err != nil {
@@ -80,7 +80,7 @@ func (m *Manifest) validateCommon() error {
 		}
 	}
 	if len(m.Sig) > 0 && len(m.Sig) != ed25519SigSize {
-		return fmt.Errorf("sig: %d bytes, want %d", len(m.Sig), ed25519SigSize)
+		return termErr(kSig, "%d bytes, want %d", len(m.Sig), ed25519SigSize)
 	}
 	return checkRails(m.Rails)
 }
@@ -101,7 +101,7 @@ func (m *Manifest) absent(names ...string) error {
 	}
 	for _, n := range names {
 		if set[n] {
-			return fmt.Errorf("%s: not allowed in model %s", n, m.Model)
+			return termErr(n, "not allowed in model %s", m.Model)
 		}
 	}
 	return nil
@@ -113,11 +113,11 @@ func (m *Manifest) validateOpen() error {
 		return err
 	}
 	if len(m.Suggested) > MaxSuggested {
-		return fmt.Errorf("suggested: %d amounts, at most %d allowed", len(m.Suggested), MaxSuggested)
+		return termErr(kSuggested, "%d amounts, at most %d allowed", len(m.Suggested), MaxSuggested)
 	}
 	for _, a := range m.Suggested {
 		if a <= 0 {
-			return fmt.Errorf("suggested: amount %d is not positive", a)
+			return termErr(kSuggested, "amount %d is not positive", a)
 		}
 	}
 	return nil
@@ -129,7 +129,7 @@ func (m *Manifest) validatePay() error {
 		return err
 	}
 	if m.Price <= 0 {
-		return fmt.Errorf("price: must be positive in model pay")
+		return termErr(kPrice, "must be positive in model pay")
 	}
 	return nil
 }
@@ -139,49 +139,49 @@ func (m *Manifest) validateShards() error {
 		return err
 	}
 	if m.Price <= 0 {
-		return fmt.Errorf("price: must be positive in model shards")
+		return termErr(kPrice, "must be positive in model shards")
 	}
 	if m.Shards < 1 || m.Shards > MaxShares {
-		return fmt.Errorf("shards: %d not in [1, %d]", m.Shards, MaxShares)
+		return termErr(kShards, "%d not in [1, %d]", m.Shards, MaxShares)
 	}
 	if !m.Commitments.Defined() {
-		return fmt.Errorf("commitments: missing")
+		return termErr(kCommitments, "missing")
 	}
 	if len(m.SecretCommitment) != secretCommitSize {
-		return fmt.Errorf("secret_commitment: missing")
+		return termErr(kSecretCommitment, "missing")
 	}
 	if m.Deadline.IsZero() {
-		return fmt.Errorf("deadline: missing")
+		return termErr(kDeadline, "missing")
 	}
 	if m.Deadline.Unix() <= m.Created.Unix() {
-		return fmt.Errorf("deadline: %s is not after created %s", m.Deadline.UTC().Format(timeFormat), m.Created.UTC().Format(timeFormat))
+		return termErr(kDeadline, "%s is not after created %s", m.Deadline.UTC().Format(timeFormat), m.Created.UTC().Format(timeFormat))
 	}
 	if m.Shortfall != ShortfallRelease && m.Shortfall != ShortfallLocked {
-		return fmt.Errorf("shortfall: %q, want %q or %q", m.Shortfall, ShortfallRelease, ShortfallLocked)
+		return valueErr(kShortfall, string(m.Shortfall), "want %q or %q", ShortfallRelease, ShortfallLocked)
 	}
 	if len(m.Schedule) > MaxTiers {
-		return fmt.Errorf("schedule: %d tiers, at most %d allowed", len(m.Schedule), MaxTiers)
+		return termErr(kSchedule, "%d tiers, at most %d allowed", len(m.Schedule), MaxTiers)
 	}
 	tiered := 0
 	for i, t := range m.Schedule {
 		if t.Count < 1 || t.Price <= 0 {
-			return fmt.Errorf("schedule: tier %d has count %d, price %d; both must be positive", i, t.Count, t.Price)
+			return termErr(kSchedule, "tier %d has count %d, price %d; both must be positive", i, t.Count, t.Price)
 		}
 		tiered += t.Count
 		if tiered > m.Shards {
-			return fmt.Errorf("schedule: tiers cover %d+ shares, more than the %d there are", tiered, m.Shards)
+			return termErr(kSchedule, "tiers cover %d+ shares, more than the %d there are", tiered, m.Shards)
 		}
 	}
 	total, err := m.PriceFor(0, m.Shards)
 	if err != nil {
-		return fmt.Errorf("price: all shares together: %w", err)
+		return termErr(kPrice, "all shares together: %v", err)
 	}
 	if m.Goal > 0 {
 		// N is the fewest shares that reach the goal: ceil(goal/price)
 		// without a schedule.
 		below, _ := m.PriceFor(0, m.Shards-1)
 		if total < m.Goal || below >= m.Goal {
-			return fmt.Errorf("goal: %d shares raise %d and %d raise %d; the goal %d needs N to be the fewest that reach it",
+			return termErr(kGoal, "%d shares raise %d and %d raise %d; the goal %d needs N to be the fewest that reach it",
 				m.Shards, total, m.Shards-1, below, m.Goal)
 		}
 	}
@@ -192,17 +192,17 @@ func (m *Manifest) validateShards() error {
 // characters (newlines and tabs allowed when multiline).
 func checkText(name, s string, max int, multiline bool) error {
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s: not valid UTF-8", name)
+		return termErr(name, "not valid UTF-8")
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return fmt.Errorf("%s: %d characters, at most %d allowed", name, n, max)
+		return termErr(name, "%d characters, at most %d allowed", n, max)
 	}
 	for _, r := range s {
 		if multiline && (r == '\n' || r == '\t') {
 			continue
 		}
 		if unicode.IsControl(r) {
-			return fmt.Errorf("%s: control character %U", name, r)
+			return termErr(name, "control character %U", r)
 		}
 	}
 	return nil
@@ -210,23 +210,23 @@ func checkText(name, s string, max int, multiline bool) error {
 
 func checkMediaType(s string) error {
 	if s == "" {
-		return fmt.Errorf("media_type: missing")
+		return termErr(kMediaType, "missing")
 	}
 	if len(s) > MaxMediaType || !utf8.ValidString(s) {
-		return fmt.Errorf("media_type: longer than %d bytes or not UTF-8", MaxMediaType)
+		return termErr(kMediaType, "longer than %d bytes or not UTF-8", MaxMediaType)
 	}
 	if _, _, err := mime.ParseMediaType(s); err != nil {
-		return fmt.Errorf("media_type %q: %w", s, err)
+		return valueErr(kMediaType, s, "%v", err)
 	}
 	return nil
 }
 
 func checkTime(name string, unix int64, missing bool) error {
 	if missing {
-		return fmt.Errorf("%s: missing", name)
+		return termErr(name, "missing")
 	}
 	if unix < 1 || unix > maxUnix {
-		return fmt.Errorf("%s: %d seconds is outside 1970–9999", name, unix)
+		return termErr(name, "%d seconds is outside 1970–9999", unix)
 	}
 	return nil
 }
@@ -234,11 +234,11 @@ func checkTime(name string, unix int64, missing bool) error {
 // checkCurrency accepts 3–5 ASCII capital letters.
 func checkCurrency(c string) error {
 	if len(c) < 3 || len(c) > 5 {
-		return fmt.Errorf("currency %q: want 3 to 5 capital letters", c)
+		return valueErr(kCurrency, c, "want 3 to 5 capital letters")
 	}
 	for i := 0; i < len(c); i++ {
 		if c[i] < 'A' || c[i] > 'Z' {
-			return fmt.Errorf("currency %q: want 3 to 5 capital letters", c)
+			return valueErr(kCurrency, c, "want 3 to 5 capital letters")
 		}
 	}
 	return nil
@@ -248,21 +248,21 @@ func checkCurrency(c string) error {
 // digits and '-', starting with a letter.
 func checkRails(rails []string) error {
 	if len(rails) == 0 || len(rails) > MaxRails {
-		return fmt.Errorf("rails: %d names, want 1 to %d", len(rails), MaxRails)
+		return termErr(kRails, "%d names, want 1 to %d", len(rails), MaxRails)
 	}
 	seen := make(map[string]bool, len(rails))
 	for _, r := range rails {
 		if seen[r] {
-			return fmt.Errorf("rails: %q twice", r)
+			return valueErr(kRails, r, "named twice")
 		}
 		seen[r] = true
 		if len(r) == 0 || len(r) > maxRailNameLength || r[0] < 'a' || r[0] > 'z' {
-			return fmt.Errorf("rails: bad name %q", r)
+			return valueErr(kRails, r, "bad name")
 		}
 		for i := 0; i < len(r); i++ {
 			c := r[i]
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return fmt.Errorf("rails: bad name %q", r)
+				return valueErr(kRails, r, "bad name")
 			}
 		}
 	}

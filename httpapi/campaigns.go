@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,9 @@ import (
 // Campaigns is what the campaign endpoints need of a node.
 type Campaigns interface {
 	Catalog() *catalog.Catalog
-	Publish(ctx context.Context, terms campaign.Manifest, r io.Reader) (catalog.Entry, error)
+	// Publish checks the terms (campaign.Terms.Check) before it reads r;
+	// a broken rule is a *campaign.TermError.
+	Publish(ctx context.Context, terms campaign.Terms, r io.Reader) (catalog.Entry, error)
 	// OpenCampaign returns the plaintext of a campaign this node can read.
 	OpenCampaign(ctx context.Context, id cid.Cid) (io.ReaderAt, int64, catalog.Entry, error)
 	// OpenCampaignAt is OpenCampaign for a reader that starts at plaintext
@@ -95,58 +98,49 @@ type TierInfo struct {
 	Price int64 `json:"price"`
 }
 
+// info renders a campaign's figures, computed by campaign.FiguresOf.
 func (s *Server) info(e catalog.Entry) CampaignInfo {
 	m := e.Manifest
+	seen := campaign.Seen{State: e.State, Unlocked: s.c.CanRead(e)}
+	mine := m.Creator == s.b.ID()
+	if mine && s.Stats != nil {
+		if st, err := s.Stats(e.ID); err == nil {
+			seen.Ledger = &st
+		}
+	}
+	if m.Model == campaign.ModelShards {
+		seen.Pooled = s.c.Pooled(e.ID)
+	}
+	f := campaign.FiguresOf(m, seen, time.Now())
 	ci := CampaignInfo{
 		ID: e.ID.String(), Model: string(m.Model), Title: m.Title, Description: m.Description,
 		MediaType: m.MediaType, Creator: m.Creator.String(), Content: m.Content.String(),
-		ContentSize: m.ContentSize, Currency: m.Currency, Price: m.Price, PriceNow: m.Price,
-		Goal: m.Goal, Suggested: m.Suggested, Needed: int64(m.Shards),
+		ContentSize: m.ContentSize, Currency: m.Currency, Price: m.Price, PriceNow: f.PriceNow,
+		Goal: f.Goal, Suggested: m.Suggested, Needed: f.Needed, Pooled: f.Pooled,
+		Sold: f.Sold, Raised: f.Raised, Donated: f.Donated, Pledged: f.Pledged,
 		Created:  m.Created.UTC().Format(time.RFC3339),
-		Unlocked: s.c.CanRead(e),
-		Mine:     m.Creator == s.b.ID(),
-		Rails:    m.Rails, AllOrNothing: m.AllOrNothing, Shortfall: string(m.Shortfall), Rejected: e.Rejected,
+		Unlocked: f.Unlocked, Mine: mine, SoldOut: f.SoldOut,
+		Rails: m.Rails, AllOrNothing: m.AllOrNothing, Shortfall: string(m.Shortfall), Rejected: e.Rejected,
+		Outcome: string(f.Outcome), OutcomeNote: f.OutcomeNote,
 	}
-	if m.Model == campaign.ModelShards {
-		ci.Pooled = int64(s.c.Pooled(e.ID))
-		for _, st := range m.PriceSteps() {
-			ci.Tiers = append(ci.Tiers, TierInfo{First: st.First, Count: st.Count, Price: st.Price})
-		}
+	for _, st := range f.Steps {
+		ci.Tiers = append(ci.Tiers, TierInfo{First: st.First, Count: st.Count, Price: st.Price})
 	}
-	if !m.Deadline.IsZero() {
-		ci.Deadline = m.Deadline.UTC().Format(time.RFC3339)
-	}
-	if e.State != nil {
-		// The creator's signed figures; for open campaigns they count
-		// donations.
-		if m.Model == campaign.ModelOpen {
-			ci.Donated = e.State.Raised
-		} else {
-			ci.Sold, ci.Raised, ci.Pledged = e.State.Sold, e.State.Raised, e.State.Pledged
-		}
-	}
-	if ci.Mine && s.Stats != nil {
-		if st, err := s.Stats(e.ID); err == nil {
-			ci.Sold, ci.Raised, ci.Donated, ci.Pledged = st.Sold, st.Raised, st.Donated, st.Pledged
-		}
-	}
-	// Priced once the figures are in: the next share is the one after
-	// those sold and pledged.
-	if m.Model != campaign.ModelOpen {
-		var left bool
-		ci.PriceNow, left = m.NextPrice(ci.Sold + ci.Pledged)
-		ci.SoldOut = !left
-	}
-	if o := m.OutcomeAt(ci.Sold, ci.Pledged, time.Now()); o != campaign.OutcomeNone {
-		ci.Outcome, ci.OutcomeNote = string(o), m.Describe(o, ci.Pledged)
+	if !f.Deadline.IsZero() {
+		ci.Deadline = f.Deadline.UTC().Format(time.RFC3339)
 	}
 	return ci
 }
 
-// Stats are a campaign's sales as this node's ledger knows them.
-type Stats struct {
-	Sold, Raised, Donated, Pledged int64
+// TermErrorResponse is the error of a publish whose terms break a rule:
+// Term names the field, so a client can point at its own input.
+type TermErrorResponse struct {
+	ErrorResponse
+	Term *campaign.TermError `json:"term"`
 }
+
+// Stats are a campaign's sales as this node's ledger knows them.
+type Stats = campaign.Sales
 
 func (s *Server) handleCampaigns(w http.ResponseWriter, r *http.Request) {
 	out := []CampaignInfo{}
@@ -177,15 +171,93 @@ func (s *Server) handleCampaign(w http.ResponseWriter, r *http.Request) {
 }
 
 // handlePublish takes the content as the request body and the terms as
-// query parameters, amounts already in minor units.
+// query parameters, amounts already in minor units, and passes them to
+// the node, which checks them. A term that breaks a rule is answered 400
+// with the field ("term": campaign.TermError).
 func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	terms := campaign.Manifest{
-		Model:       campaign.Model(q.Get("model")),
-		Title:       q.Get("title"),
-		Description: q.Get("description"),
-		MediaType:   q.Get("media_type"),
-		Currency:    q.Get("currency"),
+	terms, err := PublishTerms(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	e, err := s.c.Publish(r.Context(), terms, r.Body)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if st := bodyStatus(err); st != http.StatusBadRequest {
+			status = st // the upload failed
+		} else if errors.Is(err, campaign.ErrBadManifest) {
+			status = http.StatusBadRequest
+		}
+		err = fmt.Errorf("publishing: %w", err)
+		var te *campaign.TermError
+		if errors.As(err, &te) && status == http.StatusBadRequest {
+			writeJSON(w, status, TermErrorResponse{ErrorResponse{Error: err.Error()}, te})
+			return
+		}
+		writeError(w, status, err)
+		return
+	}
+	s.log.Info("published", "campaign", e.ID, "model", e.Manifest.Model, "content", e.Manifest.Content)
+	writeJSON(w, http.StatusOK, s.info(e))
+}
+
+// PublishQuery writes terms as the query parameters of POST
+// /api/v1/publish, amounts in minor units; zero fields are left out. The
+// API takes one early tier: the first of Schedule.
+func PublishQuery(t campaign.Terms) url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	num := func(k string, n int64) {
+		if n != 0 {
+			q.Set(k, strconv.FormatInt(n, 10))
+		}
+	}
+	set("model", string(t.Model))
+	set("title", t.Title)
+	set("description", t.Description)
+	set("media_type", t.MediaType)
+	set("currency", t.Currency)
+	num("price", t.Price)
+	num("shards", int64(t.Shards))
+	num("goal", t.Goal)
+	if len(t.Schedule) > 0 {
+		num("early_count", int64(t.Schedule[0].Count))
+		num("early_price", t.Schedule[0].Price)
+	}
+	if len(t.Suggested) > 0 {
+		parts := make([]string, len(t.Suggested))
+		for i, n := range t.Suggested {
+			parts[i] = strconv.FormatInt(n, 10)
+		}
+		q.Set("suggested", strings.Join(parts, ","))
+	}
+	if !t.Deadline.IsZero() {
+		q.Set("deadline", t.Deadline.UTC().Format(time.RFC3339))
+	}
+	set("rails", strings.Join(t.Rails, ","))
+	if t.AllOrNothing {
+		q.Set("all_or_nothing", "true")
+	}
+	set("shortfall", string(t.Shortfall))
+	return q
+}
+
+// PublishTerms reads the terms of POST /api/v1/publish from its query
+// parameters (PublishQuery). It checks only that numbers and times parse:
+// the rules are campaign.Terms.Check's.
+func PublishTerms(q url.Values) (campaign.Terms, error) {
+	t := campaign.Terms{
+		Model:        campaign.Model(q.Get("model")),
+		Title:        q.Get("title"),
+		Description:  q.Get("description"),
+		MediaType:    q.Get("media_type"),
+		Currency:     q.Get("currency"),
+		AllOrNothing: q.Get("all_or_nothing") == "true",
+		Shortfall:    campaign.Shortfall(q.Get("shortfall")),
 	}
 	var err error
 	intParam := func(name string) int64 {
@@ -199,46 +271,30 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		}
 		return n
 	}
-	terms.Price = intParam("price")
-	terms.Shards = int(intParam("shards"))
+	t.Price = intParam("price")
+	t.Shards = int(intParam("shards"))
 	if n := intParam("early_count"); n > 0 {
-		terms.Schedule = []campaign.Tier{{Count: int(n), Price: intParam("early_price")}}
+		t.Schedule = []campaign.Tier{{Count: int(n), Price: intParam("early_price")}}
 	}
-	terms.Goal = intParam("goal")
+	t.Goal = intParam("goal")
 	if v := q.Get("suggested"); v != "" {
 		for _, f := range strings.Split(v, ",") {
 			n, perr := strconv.ParseInt(f, 10, 64)
-			if perr != nil {
+			if perr != nil && err == nil {
 				err = fmt.Errorf("parameter suggested: %w", perr)
 			}
-			terms.Suggested = append(terms.Suggested, n)
+			t.Suggested = append(t.Suggested, n)
 		}
 	}
-	if v := q.Get("deadline"); v != "" {
-		terms.Deadline, err = time.Parse(time.RFC3339, v)
+	if v := q.Get("deadline"); v != "" && err == nil {
+		if t.Deadline, err = time.Parse(time.RFC3339, v); err != nil {
+			err = fmt.Errorf("parameter deadline: %w", err)
+		}
 	}
 	if v := q.Get("rails"); v != "" {
-		terms.Rails = strings.Split(v, ",")
+		t.Rails = strings.Split(v, ",")
 	}
-	terms.AllOrNothing = q.Get("all_or_nothing") == "true"
-	terms.Shortfall = campaign.Shortfall(q.Get("shortfall"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	e, err := s.c.Publish(r.Context(), terms, r.Body)
-	if err != nil {
-		status := http.StatusInternalServerError
-		if st := bodyStatus(err); st != http.StatusBadRequest {
-			status = st // the upload failed
-		} else if errors.Is(err, campaign.ErrBadManifest) {
-			status = http.StatusBadRequest
-		}
-		writeError(w, status, fmt.Errorf("publishing: %w", err))
-		return
-	}
-	s.log.Info("published", "campaign", e.ID, "model", e.Manifest.Model, "content", e.Manifest.Content)
-	writeJSON(w, http.StatusOK, s.info(e))
+	return t, err
 }
 
 // handleWatch streams a campaign's plaintext with Range, or answers 403

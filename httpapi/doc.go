@@ -3,7 +3,13 @@
 //
 //   - the API (Server.API): /api/v1/... JSON for the CLI and the web UI,
 //     the UI itself at / and /ui/, and /metrics. Errors are one line of
-//     {"error": "..."} with a fitting status.
+//     {"error": "..."} with a fitting status; a publish whose terms break
+//     a rule is answered 400 with the field too, {"error": "...", "term":
+//     {"field": "currency", "value": "USD", "reason": "..."}}
+//     (TermErrorResponse), so a client can point at its own input.
+//     PublishQuery and PublishTerms write and read the publish terms;
+//     campaign.Terms.Check, run by the node, holds every rule, and
+//     campaign.FiguresOf computes the figures a campaign shows.
 //   - the gateway (Server.Gateway): /ipfs/CID[/path], the standard IPFS path
 //     gateway (boxo's), with Range and ETag, and /watch/CAMPAIGN, a
 //     campaign's plaintext. A request for a whole UnixFS file takes a faster

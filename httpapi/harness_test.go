@@ -37,6 +37,9 @@ type testNode struct {
 	bsvc   blockservice.BlockService
 	cat    *catalog.Catalog
 	data   []byte // every campaign's plaintext
+	// caps, when set, are the rails Publish checks terms against, as a
+	// node does, before it reads the content.
+	caps *campaign.RailCaps
 
 	mu    sync.Mutex
 	calls []string
@@ -86,8 +89,13 @@ func (n *testNode) FindProviders(ctx context.Context, c cid.Cid, max int) ([]pee
 }
 func (n *testNode) BlockService() blockservice.BlockService { return n.bsvc }
 func (n *testNode) Catalog() *catalog.Catalog               { return n.cat }
-func (n *testNode) Publish(ctx context.Context, terms campaign.Manifest, r io.Reader) (catalog.Entry, error) {
+func (n *testNode) Publish(ctx context.Context, terms campaign.Terms, r io.Reader) (catalog.Entry, error) {
 	n.record("Publish")
+	if n.caps != nil {
+		if _, err := terms.Check(*n.caps, time.Now()); err != nil {
+			return catalog.Entry{}, err
+		}
+	}
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return catalog.Entry{}, err
 	}

@@ -71,29 +71,18 @@ func (n *Node) SaveContentKey(c cid.Cid, id *age.X25519Identity) error {
 // Catalog returns the campaigns this node knows.
 func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
 
-// Publish imports content under the request's model — as plaintext for
-// open, as an age file for a fresh content identity for pay — signs the
-// manifest and announces it. The content key is stored before the manifest
-// exists, so a crash never leaves a campaign whose key is lost.
-//
-// terms carries the campaign's terms (model, title, description, media type,
-// currency, price, goal, suggested amounts, deadline, rails); Publish fills
-// in the content, the creator and the signature.
-func (n *Node) Publish(ctx context.Context, terms campaign.Manifest, r io.Reader) (catalog.Entry, error) {
-	m := &terms
-	m.Created = time.Now()
-	if m.MediaType == "" {
-		m.MediaType = "application/octet-stream"
-	}
-	if len(m.Rails) == 0 {
-		m.Rails = []string{"test"}
-	}
-	if m.Currency == "" {
-		m.Currency = "USD"
-	}
-	if err := n.checkRails(m); err != nil {
+// Publish checks the terms (campaign.Terms.Check, against what this
+// node's rails can do), then imports content under the model — as
+// plaintext for open, as an age file for a fresh content identity for
+// pay — signs the manifest and announces it. The content key is stored
+// before the manifest exists, so a crash never leaves a campaign whose
+// key is lost.
+func (n *Node) Publish(ctx context.Context, terms campaign.Terms, r io.Reader) (catalog.Entry, error) {
+	checked, err := terms.Check(n.railCaps(), time.Now())
+	if err != nil {
 		return catalog.Entry{}, err
 	}
+	m := &checked
 	switch m.Model {
 	case campaign.ModelOpen:
 		c, size, err := content.Import(ctx, n.store.Blocks, r)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -42,41 +41,18 @@ func (n *Node) sealHook() func(*market.Offer, []byte) {
 	}
 }
 
-// checkRails checks that this node can take payments on every rail the
-// terms name, and what the lightning rail and pledges ask of the terms.
-func (n *Node) checkRails(m *campaign.Manifest) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", campaign.ErrBadManifest, fmt.Sprintf(format, args...))
-	}
-	for _, r := range m.Rails {
-		switch r {
-		case pay.TestRailName:
-		case lightning.Name:
-			if n.lnRail == nil {
-				return fmt.Errorf("the lightning rail needs an LND node: set \"lightning\" in the repo's config.json or start the daemon with --lnd-rest, --lnd-cert and --lnd-macaroon")
-			}
-			if m.Currency != lightning.Currency {
-				return bad("the lightning rail moves %s (amounts in msat): use --currency %s, not %s", lightning.Currency, lightning.Currency, m.Currency)
-			}
-		default:
-			return bad("unknown rail %q: want test or lightning", r)
+// railCaps says what this node's rails can do, for campaign.Terms.Check.
+func (n *Node) railCaps() campaign.RailCaps {
+	if n.lnRail == nil {
+		return campaign.RailCaps{
+			Available: []string{pay.TestRailName},
+			Missing:   map[string]string{lightning.Name: "the lightning rail needs an LND node: set \"lightning\" in the repo's config.json or start the daemon with --lnd-rest, --lnd-cert and --lnd-macaroon"},
 		}
 	}
-	if !m.AllOrNothing {
-		return nil
+	return campaign.RailCaps{
+		Available:     []string{pay.TestRailName, lightning.Name},
+		LongestPledge: n.lnRail.MaxHold() - market.PledgeGrace,
 	}
-	if m.Model != campaign.ModelShards {
-		return bad("--all-or-nothing takes pledges for shards campaigns only")
-	}
-	if len(m.Rails) != 1 || m.Rails[0] != lightning.Name {
-		return bad("all-or-nothing pledges are Lightning hold invoices: use --rail lightning")
-	}
-	longest := n.lnRail.MaxHold() - market.PledgeGrace
-	if limit := time.Now().Add(longest); m.Deadline.After(limit) {
-		return bad("pledges are held by Lightning hold invoices, which expire by block height: the deadline %s is too far, the latest possible is %s (%s from now)",
-			m.Deadline.UTC().Format(time.RFC3339), limit.UTC().Format(time.RFC3339), hoursMinutes(longest))
-	}
-	return nil
 }
 
 // delivered publishes the shares a locked purchase unsealed: a pledge
@@ -185,11 +161,4 @@ func (n *Node) endPledges(ctx context.Context, e catalog.Entry) (bool, error) {
 	n.log.Info("pledges ended", "campaign", e.ID, "goal met", met)
 	go n.publishState(n.ctx, e.ID)
 	return met, nil
-}
-
-// hoursMinutes writes d rounded down to the minute as "240h50m", a
-// --deadline that is accepted (rounding up would suggest one that is not).
-func hoursMinutes(d time.Duration) string {
-	d = d.Truncate(time.Minute)
-	return fmt.Sprintf("%dh%02dm", int64(d/time.Hour), int64(d%time.Hour/time.Minute))
 }

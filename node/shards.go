@@ -51,25 +51,9 @@ type tracked struct {
 
 // publishShards splits a fresh secret into n shares, encrypts the content to
 // the identity derived from it, stores the shares and commitments, and
-// fills in the manifest's shards fields. Everything secret is on disk before
-// the manifest exists.
+// fills in the manifest's shards fields (m is checked: campaign.Terms.Check).
+// Everything secret is on disk before the manifest exists.
 func (n *Node) publishShards(ctx context.Context, m *campaign.Manifest, r io.Reader) error {
-	if m.Shards <= 0 && m.Price > 0 && m.Goal > 0 {
-		k, err := campaign.SharesForGoal(m.Goal, m.Price)
-		if err != nil {
-			return err
-		}
-		m.Shards = k
-	}
-	if m.Shards <= 0 {
-		return fmt.Errorf("%w: a shards campaign needs --shards N or --goal", campaign.ErrBadManifest)
-	}
-	if m.Deadline.IsZero() {
-		return fmt.Errorf("%w: a shards campaign needs a --deadline", campaign.ErrBadManifest)
-	}
-	if m.Shortfall == "" {
-		m.Shortfall = campaign.ShortfallRelease
-	}
 	secret, list, c, err := shares.Split(rand.Reader, m.Shards)
 	if err != nil {
 		return fmt.Errorf("splitting the key into %d shares: %w", m.Shards, err)

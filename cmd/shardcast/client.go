@@ -13,6 +13,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/shardcast/shardcast/httpapi"
 	"github.com/shardcast/shardcast/internal/repo"
 )
 
@@ -110,10 +111,11 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, si
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-		var e struct {
-			Error string `json:"error"`
-		}
+		var e httpapi.TermErrorResponse
 		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			if e.Term != nil && e.Term.Field != "" {
+				return nil, e.Term // a rule of the campaign's terms, by field
+			}
 			return nil, errors.New(e.Error)
 		}
 		return nil, fmt.Errorf("daemon answered %s: %s", resp.Status, strings.TrimSpace(string(raw)))

@@ -17,50 +17,37 @@ import (
 func newBuyCmd(e *env) *cobra.Command {
 	var k int
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "buy CAMPAIGN",
-		Short: "Buy access (pay) or shares (shards); returns once the delivery is verified, or the pledge is held (all or nothing)",
-		Long: `Buy access (pay) or shares (shards); returns once the delivery is verified, or the pledge is held (all or nothing).
+	cmd := e.campaignCmd("buy CAMPAIGN", "Buy access (pay) or shares (shards); returns once the delivery is verified, or the pledge is held (all or nothing)", exactArgs(1),
+		func(cmd *cobra.Command, a campaignAPI, _ []string) error {
+			var ri httpapi.ReceiptInfo
+			req := httpapi.BuyRequest{Shares: k, RequestID: newRequestID()}
+			if err := a.call(cmd.Context(), "POST", "/buy", req, &ri); err != nil {
+				return err
+			}
+			return e.printReceipt(ri, asJSON)
+		})
+	cmd.Long = `Buy access (pay) or shares (shards); returns once the delivery is verified, or the pledge is held (all or nothing).
 
 The purchase belongs to the daemon: if this command is interrupted, or the
 creator does not answer in time, the daemon goes on until the purchase is
 delivered or refunded, across restarts. Such a purchase is reported as
 pending (exit 1); "shardcast receipts" shows how it ends. A purchase
-reported as failed moved no money and never will.`,
-		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if k < 1 {
-				return usageError{fmt.Errorf("--shards %d: must be at least 1", k)}
-			}
-			id, c, err := e.campaignClient(args[0])
-			if err != nil {
-				return err
-			}
-			var ri httpapi.ReceiptInfo
-			req := httpapi.BuyRequest{Shares: k, RequestID: newRequestID()}
-			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/buy", req, &ri); err != nil {
-				return err
-			}
-			return e.printReceipt(ri, asJSON)
-		},
+reported as failed moved no money and never will.`
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if k < 1 {
+			return usageError{fmt.Errorf("--shards %d: must be at least 1", k)}
+		}
+		return nil
 	}
 	cmd.Flags().IntVar(&k, "shards", 1, "shares to buy (model shards)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the receipt as JSON")
-	return cmd
+	return withJSON(cmd, &asJSON, "print the receipt as JSON")
 }
 
 func newDonateCmd(e *env) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "donate CAMPAIGN AMOUNT",
-		Short: "Donate to a campaign's creator, e.g. donate ID 5.00",
-		Args:  exactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, c, err := e.campaignClient(args[0])
-			if err != nil {
-				return err
-			}
-			ci, err := e.campaignInfo(cmd.Context(), c, id)
+	return withJSON(e.campaignCmd("donate CAMPAIGN AMOUNT", "Donate to a campaign's creator, e.g. donate ID 5.00", exactArgs(2),
+		func(cmd *cobra.Command, a campaignAPI, args []string) error {
+			ci, err := a.info(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -73,14 +60,11 @@ func newDonateCmd(e *env) *cobra.Command {
 			}
 			var ri httpapi.ReceiptInfo
 			req := httpapi.DonateRequest{Amount: amount, RequestID: newRequestID()}
-			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/donate", req, &ri); err != nil {
+			if err := a.call(cmd.Context(), "POST", "/donate", req, &ri); err != nil {
 				return err
 			}
 			return e.printReceipt(ri, asJSON)
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the receipt as JSON")
-	return cmd
+		}), &asJSON, "print the receipt as JSON")
 }
 
 // newRequestID returns a fresh request ID: the daemon buys once per ID.
@@ -125,7 +109,7 @@ func (e *env) printReceipt(ri httpapi.ReceiptInfo, asJSON bool) error {
 
 func newReceiptsCmd(e *env) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return withJSON(&cobra.Command{
 		Use:   "receipts [CAMPAIGN]",
 		Short: "List this node's purchases and donations",
 		Args:  cobra.MaximumNArgs(1),
@@ -156,9 +140,7 @@ func newReceiptsCmd(e *env) *cobra.Command {
 			}
 			return tw.Flush()
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, &asJSON, "print JSON")
 }
 
 func newWalletCmd(e *env) *cobra.Command {
@@ -200,8 +182,7 @@ func newWalletCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&currency, "currency", "USD", "currency")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return withJSON(cmd, &asJSON, "print JSON")
 }
 
 // receiptAmount writes a receipt's amount with its currency, or "-" when

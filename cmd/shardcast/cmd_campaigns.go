@@ -15,7 +15,7 @@ import (
 
 func newCampaignsCmd(e *env) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
+	return withJSON(&cobra.Command{
 		Use:   "campaigns",
 		Short: "List the campaigns this node knows",
 		Args:  noArgs,
@@ -38,9 +38,7 @@ func newCampaignsCmd(e *env) *cobra.Command {
 			}
 			return tw.Flush()
 		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, &asJSON, "print JSON")
 }
 
 // price is the API's price of the next share or access: the one charged.
@@ -101,24 +99,54 @@ func (e *env) campaignClient(arg string) (cid.Cid, *client, error) {
 	return id, c, err
 }
 
-func (e *env) campaignInfo(ctx context.Context, c *client, id cid.Cid) (httpapi.CampaignInfo, error) {
+// campaignAPI is one campaign's endpoints on the daemon, below
+// /api/v1/campaigns/ID.
+type campaignAPI struct {
+	id cid.Cid
+	c  *client
+}
+
+// call sends in (nil for none) to the campaign's endpoint path ("" for
+// the campaign itself, "/watch", "/buy"...) and decodes the answer into
+// out.
+func (a campaignAPI) call(ctx context.Context, method, path string, in, out any) error {
+	return a.c.call(ctx, method, "/api/v1/campaigns/"+a.id.String()+path, in, out)
+}
+
+// info returns the campaign as the daemon shows it.
+func (a campaignAPI) info(ctx context.Context) (httpapi.CampaignInfo, error) {
 	var ci httpapi.CampaignInfo
-	err := c.call(ctx, "GET", "/api/v1/campaigns/"+id.String(), nil, &ci)
+	err := a.call(ctx, "GET", "", nil, &ci)
 	return ci, err
 }
 
-func newStatusCmd(e *env) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "status CAMPAIGN",
-		Short: "Show a campaign: model, price, sold, pooled, needed, deadline, unlocked",
-		Args:  exactArgs(1),
+// campaignCmd makes a command whose first argument is a campaign ID
+// (args says how many there are): run gets the campaign's endpoints and
+// every argument.
+func (e *env) campaignCmd(use, short string, args cobra.PositionalArgs, run func(cmd *cobra.Command, a campaignAPI, args []string) error) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, c, err := e.campaignClient(args[0])
 			if err != nil {
 				return err
 			}
-			ci, err := e.campaignInfo(cmd.Context(), c, id)
+			return run(cmd, campaignAPI{id, c}, args)
+		},
+	}
+}
+
+// withJSON gives cmd the flag --json, which sets *asJSON.
+func withJSON(cmd *cobra.Command, asJSON *bool, usage string) *cobra.Command {
+	cmd.Flags().BoolVar(asJSON, "json", false, usage)
+	return cmd
+}
+
+func newStatusCmd(e *env) *cobra.Command {
+	var asJSON bool
+	return withJSON(e.campaignCmd("status CAMPAIGN", "Show a campaign: model, price, sold, pooled, needed, deadline, unlocked", exactArgs(1),
+		func(cmd *cobra.Command, a campaignAPI, _ []string) error {
+			ci, err := a.info(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -133,18 +161,20 @@ func newStatusCmd(e *env) *cobra.Command {
 			if t := tiers(ci); t != "" {
 				row("prices", t)
 			}
-			switch ci.Model {
-			case string(campaign.ModelShards):
-				row("sold", fmt.Sprint(ci.Sold))
-				if ci.AllOrNothing {
-					row("pledged", fmt.Sprintf("%d (all or nothing: settled at the goal, returned at a shortfall)", ci.Pledged))
-				}
-				row("pooled", fmt.Sprint(ci.Pooled))
-				row("needed", fmt.Sprint(ci.Needed))
-			case string(campaign.ModelPay):
+			shows := campaign.Shows(campaign.Model(ci.Model), ci.AllOrNothing)
+			if shows.Sold {
 				row("sold", fmt.Sprint(ci.Sold))
 			}
-			if ci.Model != string(campaign.ModelOpen) {
+			if shows.Pledged {
+				row("pledged", fmt.Sprintf("%d (all or nothing: settled at the goal, returned at a shortfall)", ci.Pledged))
+			}
+			if shows.Pooled {
+				row("pooled", fmt.Sprint(ci.Pooled))
+			}
+			if shows.Needed {
+				row("needed", fmt.Sprint(ci.Needed))
+			}
+			if shows.Raised {
 				row("raised", campaign.FormatAmount(ci.Raised, ci.Currency)+" "+ci.Currency)
 			}
 			row("donated", campaign.FormatAmount(ci.Donated, ci.Currency)+" "+ci.Currency)
@@ -163,31 +193,21 @@ func newStatusCmd(e *env) *cobra.Command {
 				row("REJECTED", ci.Rejected)
 			}
 			return tw.Flush()
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+		}), &asJSON, "print JSON")
 }
 
 func newWatchCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "watch CAMPAIGN",
-		Short: "Print the URL of the campaign's stream on the local daemon's gateway",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, c, err := e.campaignClient(args[0])
-			if err != nil {
-				return err
-			}
-			ci, err := e.campaignInfo(cmd.Context(), c, id)
+	return e.campaignCmd("watch CAMPAIGN", "Print the URL of the campaign's stream on the local daemon's gateway", exactArgs(1),
+		func(cmd *cobra.Command, a campaignAPI, _ []string) error {
+			ci, err := a.info(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if !ci.Unlocked {
-				fmt.Fprintf(e.stderr, "campaign %s is locked on this node: buy it first\n", id)
+				fmt.Fprintf(e.stderr, "campaign %s is locked on this node: buy it first\n", a.id)
 			}
 			var w httpapi.WatchResponse
-			if err := c.call(cmd.Context(), "GET", "/api/v1/campaigns/"+id.String()+"/watch", nil, &w); err != nil {
+			if err := a.call(cmd.Context(), "GET", "/watch", nil, &w); err != nil {
 				return err
 			}
 			if w.Expires != "" {
@@ -195,54 +215,38 @@ func newWatchCmd(e *env) *cobra.Command {
 			}
 			fmt.Fprintln(e.stdout, w.URL)
 			return nil
-		},
-	}
+		})
 }
 
 func newReleaseCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "release CAMPAIGN",
-		Short: "Creator: publish every unsold share now; the work unlocks for everyone",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, c, err := e.campaignClient(args[0])
-			if err != nil {
-				return err
-			}
+	return e.campaignCmd("release CAMPAIGN", "Creator: publish every unsold share now; the work unlocks for everyone", exactArgs(1),
+		func(cmd *cobra.Command, a campaignAPI, _ []string) error {
 			var out struct {
 				Released int `json:"released"`
 			}
-			if err := c.call(cmd.Context(), "POST", "/api/v1/campaigns/"+id.String()+"/release", nil, &out); err != nil {
+			if err := a.call(cmd.Context(), "POST", "/release", nil, &out); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stderr, "released %d shares of %s\n", out.Released, id)
+			fmt.Fprintf(e.stderr, "released %d shares of %s\n", out.Released, a.id)
 			fmt.Fprintln(e.stdout, out.Released)
 			return nil
-		},
-	}
+		})
 }
 
 func newKeyCmd(e *env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "key CAMPAIGN",
-		Short: "Print the age identity that decrypts a campaign's ciphertext, when this node holds it",
-		Long: "Print the age identity (AGE-SECRET-KEY-1...) that decrypts a campaign's ciphertext.\n" +
-			"After a shards campaign unlocks, the stock age CLI decrypts with it:\n" +
-			"  shardcast key ID > key.txt; shardcast cat CONTENT_CID | age -d -i key.txt > film",
-		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, c, err := e.campaignClient(args[0])
-			if err != nil {
-				return err
-			}
+	cmd := e.campaignCmd("key CAMPAIGN", "Print the age identity that decrypts a campaign's ciphertext, when this node holds it", exactArgs(1),
+		func(cmd *cobra.Command, a campaignAPI, _ []string) error {
 			var out struct {
 				Identity string `json:"identity"`
 			}
-			if err := c.call(cmd.Context(), "GET", "/api/v1/campaigns/"+id.String()+"/key", nil, &out); err != nil {
+			if err := a.call(cmd.Context(), "GET", "/key", nil, &out); err != nil {
 				return err
 			}
 			fmt.Fprintln(e.stdout, out.Identity)
 			return nil
-		},
-	}
+		})
+	cmd.Long = "Print the age identity (AGE-SECRET-KEY-1...) that decrypts a campaign's ciphertext.\n" +
+		"After a shards campaign unlocks, the stock age CLI decrypts with it:\n" +
+		"  shardcast key ID > key.txt; shardcast cat CONTENT_CID | age -d -i key.txt > film"
+	return cmd
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"mime"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,10 +31,10 @@ func newPublishCmd(e *env) *cobra.Command {
 		Short: "Publish a work as a campaign; prints the campaign ID",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.rail == "lightning" && !cmd.Flags().Changed("currency") {
-				o.currency = "BTC" // Lightning moves bitcoin
+			if !cmd.Flags().Changed("currency") {
+				o.currency = "" // the campaign's default: USD, BTC on Lightning
 			}
-			q, err := o.query(args[0])
+			terms, err := o.terms(args[0], time.Now())
 			if err != nil {
 				return err
 			}
@@ -55,9 +55,13 @@ func newPublishCmd(e *env) *cobra.Command {
 				return err
 			}
 			bar := progress.New(stderrFile(e), "publish", st.Size(), !o.asJSON)
-			resp, err := c.do(cmd.Context(), "POST", "/api/v1/publish?"+q.Encode(), bar.Reader(f), st.Size())
+			resp, err := c.do(cmd.Context(), "POST", "/api/v1/publish?"+httpapi.PublishQuery(terms).Encode(), bar.Reader(f), st.Size())
 			bar.Done()
 			if err != nil {
+				var te *campaign.TermError
+				if errors.As(err, &te) {
+					err = flagError(te) // the daemon names the field; the user typed a flag
+				}
 				return fmt.Errorf("publishing %s: %w", args[0], err)
 			}
 			defer resp.Body.Close()
@@ -92,107 +96,94 @@ func newPublishCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// query checks the terms and turns them into the API's parameters, amounts
-// in minor units.
-func (o *publishOptions) query(file string) (url.Values, error) {
-	q := url.Values{}
-	switch campaign.Model(o.model) {
-	case campaign.ModelOpen, campaign.ModelPay, campaign.ModelShards:
-	case "":
-		return nil, usageError{fmt.Errorf("--model is required: open, pay or shards")}
-	default:
-		return nil, usageError{fmt.Errorf("--model %q: want open, pay or shards", o.model)}
+// terms parses the flags into the campaign's terms, amounts in minor
+// units. Flags that do not parse, and choices that do not go together
+// (campaign.Terms.CheckChoices), are usage errors; the daemon checks the
+// rest (campaign.Terms.Check).
+func (o *publishOptions) terms(file string, now time.Time) (campaign.Terms, error) {
+	t := campaign.Terms{
+		Model: campaign.Model(o.model), Title: o.title, Description: o.description, MediaType: o.mediaType,
+		Currency: strings.ToUpper(o.currency), Rails: []string{o.rail},
+		Shards: o.shards, AllOrNothing: o.allOrNothing, Shortfall: campaign.Shortfall(o.shortfall),
 	}
-	q.Set("model", o.model)
-	cur := strings.ToUpper(o.currency)
-	q.Set("currency", cur)
-	amount := func(flag, v string) error {
+	if t.Title == "" {
+		t.Title = filepath.Base(file)
+	}
+	if t.MediaType == "" {
+		t.MediaType = mediaType(file)
+	}
+	d := t.Defaults()
+	t.Currency = d.Currency // the amounts are in it
+	var te *campaign.TermError
+	if err := d.CheckChoices(); errors.As(err, &te) {
+		return t, usageError{flagError(te)}
+	}
+	amount := func(flag, v string) (int64, error) {
 		if v == "" {
-			return nil
+			return 0, nil
 		}
-		n, err := campaign.ParseAmount(v, cur)
+		n, err := campaign.ParseAmount(v, t.Currency)
 		if err != nil {
-			return usageError{fmt.Errorf("--%s: %w", flag, err)}
+			return 0, usageError{fmt.Errorf("--%s: %w", flag, err)}
 		}
-		q.Set(flag, strconv.FormatInt(n, 10))
-		return nil
+		return n, nil
 	}
-	if err := amount("price", o.price); err != nil {
-		return nil, err
+	var err error
+	if t.Price, err = amount("price", o.price); err != nil {
+		return t, err
 	}
-	if err := amount("goal", o.goal); err != nil {
-		return nil, err
+	if t.Goal, err = amount("goal", o.goal); err != nil {
+		return t, err
 	}
 	if o.suggested != "" {
-		var parts []string
 		for _, s := range strings.Split(o.suggested, ",") {
-			n, err := campaign.ParseAmount(strings.TrimSpace(s), cur)
+			n, err := amount("suggested", strings.TrimSpace(s))
 			if err != nil {
-				return nil, usageError{fmt.Errorf("--suggested: %w", err)}
+				return t, err
 			}
-			parts = append(parts, strconv.FormatInt(n, 10))
+			t.Suggested = append(t.Suggested, n)
 		}
-		q.Set("suggested", strings.Join(parts, ","))
 	}
 	if o.early != "" {
 		n, p, ok := strings.Cut(o.early, ":")
 		count, err := strconv.Atoi(n)
 		if !ok || err != nil || count <= 0 {
-			return nil, usageError{fmt.Errorf("--early %q: want N:PRICE, e.g. 100:1.50", o.early)}
+			return t, usageError{fmt.Errorf("--early %q: want N:PRICE, e.g. 100:1.50", o.early)}
 		}
-		price, err := campaign.ParseAmount(p, cur)
+		price, err := amount("early", p)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--early: %w", err)}
+			return t, err
 		}
-		q.Set("early_count", strconv.Itoa(count))
-		q.Set("early_price", strconv.FormatInt(price, 10))
-	}
-	if o.shards != 0 {
-		q.Set("shards", strconv.Itoa(o.shards))
+		t.Schedule = []campaign.Tier{{Count: count, Price: price}}
 	}
 	if o.deadline != "" {
-		t, err := campaign.ParseDeadline(o.deadline, time.Now())
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--deadline: %w", err)}
+		if t.Deadline, err = campaign.ParseDeadline(o.deadline, now); err != nil {
+			return t, usageError{fmt.Errorf("--deadline: %w", err)}
 		}
-		q.Set("deadline", t.UTC().Format(time.RFC3339))
 	}
-	switch o.rail {
-	case "test", "lightning":
-	default:
-		return nil, usageError{fmt.Errorf("--rail %q: want test or lightning", o.rail)}
+	return t, nil
+}
+
+// termFlags maps the fields of a campaign's terms to the flags that set
+// them.
+var termFlags = map[string]string{
+	"model": "--model", "title": "--title", "description": "--description", "media_type": "--media-type",
+	"currency": "--currency", "price": "--price", "schedule": "--early", "shards": "--shards",
+	"goal": "--goal", "suggested": "--suggested", "deadline": "--deadline", "rails": "--rail",
+	"all_or_nothing": "--all-or-nothing", "shortfall": "--shortfall",
+}
+
+// flagError says what is wrong with the terms in terms of the flag that
+// set the field.
+func flagError(te *campaign.TermError) error {
+	name := te.Field
+	if f, ok := termFlags[name]; ok {
+		name = f
 	}
-	q.Set("rails", o.rail)
-	if o.allOrNothing {
-		if campaign.Model(o.model) != campaign.ModelShards || o.rail != "lightning" {
-			return nil, usageError{fmt.Errorf("--all-or-nothing takes pledges for --model shards on --rail lightning")}
-		}
-		q.Set("all_or_nothing", "true")
+	if te.Value != "" {
+		name += " " + strconv.Quote(te.Value)
 	}
-	switch campaign.Shortfall(o.shortfall) {
-	case "":
-	case campaign.ShortfallRelease, campaign.ShortfallLocked:
-		if campaign.Model(o.model) != campaign.ModelShards {
-			return nil, usageError{fmt.Errorf("--shortfall is for --model shards")}
-		}
-		q.Set("shortfall", o.shortfall)
-	default:
-		return nil, usageError{fmt.Errorf("--shortfall %q: want release or locked", o.shortfall)}
-	}
-	title := o.title
-	if title == "" {
-		title = filepath.Base(file)
-	}
-	q.Set("title", title)
-	if o.description != "" {
-		q.Set("description", o.description)
-	}
-	mt := o.mediaType
-	if mt == "" {
-		mt = mediaType(file)
-	}
-	q.Set("media_type", mt)
-	return q, nil
+	return fmt.Errorf("%s: %s", name, te.Reason)
 }
 
 // mediaType guesses a file's media type from its name.

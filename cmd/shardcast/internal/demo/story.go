@@ -32,13 +32,13 @@ func (d *demo) play(ctx context.Context) error {
 	open, pay, shards := &d.rep.Open, &d.rep.Pay, &d.rep.Shards
 	terms := []struct {
 		res *Result
-		m   campaign.Manifest
+		m   campaign.Terms
 	}{
-		{open, campaign.Manifest{Model: campaign.ModelOpen, Title: "Sample (open)", Suggested: suggested, Goal: 2000,
+		{open, campaign.Terms{Model: campaign.ModelOpen, Title: "Sample (open)", Suggested: suggested, Goal: 2000,
 			Description: "Free to watch; donations welcome."}},
-		{pay, campaign.Manifest{Model: campaign.ModelPay, Title: "Sample (pay)", Price: payPrice,
+		{pay, campaign.Terms{Model: campaign.ModelPay, Title: "Sample (pay)", Price: payPrice,
 			Description: "Each viewer buys the key."}},
-		{shards, campaign.Manifest{Model: campaign.ModelShards, Title: "Sample (shards)", Shards: shardCount, Price: shardPrice,
+		{shards, campaign.Terms{Model: campaign.ModelShards, Title: "Sample (shards)", Shards: shardCount, Price: shardPrice,
 			Schedule: []campaign.Tier{{Count: earlyCount, Price: earlyPrice}}, Deadline: time.Now().Add(shardsWindow),
 			Shortfall:   campaign.ShortfallRelease,
 			Description: "Once every share is sold, everyone can watch."}},
@@ -212,7 +212,7 @@ func (d *demo) paid(p *market.Purchase, fallback int64) string {
 }
 
 // termsOf describes a campaign's price for the "published" line.
-func (d *demo) termsOf(m campaign.Manifest) string {
+func (d *demo) termsOf(m campaign.Terms) string {
 	switch m.Model {
 	case campaign.ModelOpen:
 		return "free, suggested donations " + campaign.FormatAmount(m.Suggested[0], currency) + "–" + campaign.FormatAmount(m.Suggested[len(m.Suggested)-1], currency) + " " + currency

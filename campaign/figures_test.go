@@ -1,0 +1,101 @@
+package campaign
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestFiguresOf(t *testing.T) {
+	open, pay, shards := testManifest(ModelOpen), testManifest(ModelPay), testManifest(ModelShards)
+	plain := testManifest(ModelShards) // not all or nothing, no schedule
+	plain.AllOrNothing, plain.Schedule, plain.Goal = false, nil, 0
+	before, after := testCreated.Add(time.Hour), shards.Deadline.Add(time.Second)
+	steps := []PriceStep{{First: 0, Count: 100, Price: 150}, {First: 100, Count: 340, Price: 250}}
+	tests := []struct {
+		name string
+		m    *Manifest
+		seen Seen
+		now  time.Time
+		want Figures
+	}{
+		{"open, nothing seen", open, Seen{Unlocked: true}, before,
+			Figures{Goal: 100_000, Unlocked: true}},
+		{"open: the state counts donations", open, Seen{State: &State{Sold: 2, Raised: 700}, Unlocked: true}, before,
+			Figures{Donated: 700, Goal: 100_000, Unlocked: true}},
+		{"open, on the creator's node", open, Seen{State: &State{Sold: 2, Raised: 700}, Ledger: &Sales{Donated: 900}}, before,
+			Figures{Donated: 900, Goal: 100_000}},
+		{"pay, nothing seen", pay, Seen{Pooled: 3}, before,
+			Figures{PriceNow: 250, Shows: Shown{Sold: true, Raised: true}}},
+		{"pay, state", pay, Seen{State: &State{Sold: 3, Raised: 750}}, before,
+			Figures{PriceNow: 250, Sold: 3, Raised: 750, Shows: Shown{Sold: true, Raised: true}}},
+		{"pay, the ledger over the state", pay, Seen{State: &State{Sold: 3, Raised: 750}, Ledger: &Sales{Sold: 4, Raised: 1000, Donated: 50}}, before,
+			Figures{PriceNow: 250, Sold: 4, Raised: 1000, Donated: 50, Shows: Shown{Sold: true, Raised: true}}},
+		{"shards, early tier", shards, Seen{State: &State{Sold: 3, Raised: 450, Pledged: 1}, Pooled: 2}, before,
+			Figures{PriceNow: 150, Sold: 3, Raised: 450, Pledged: 1, Pooled: 2, Needed: 440, Goal: 100_000,
+				Deadline: shards.Deadline, Steps: steps, Shows: Shown{Sold: true, Pledged: true, Pooled: true, Needed: true, Raised: true}}},
+		{"shards, past the tier: the pledged share counts", shards, Seen{State: &State{Sold: 99, Pledged: 1}}, before,
+			Figures{PriceNow: 250, Sold: 99, Pledged: 1, Needed: 440, Goal: 100_000,
+				Deadline: shards.Deadline, Steps: steps, Shows: Shown{Sold: true, Pledged: true, Pooled: true, Needed: true, Raised: true}}},
+		{"shards, sold out", plain, Seen{State: &State{Sold: 440}, Pooled: 440, Unlocked: true}, before,
+			Figures{PriceNow: 250, SoldOut: true, Sold: 440, Pooled: 440, Needed: 440, Unlocked: true,
+				Deadline: plain.Deadline, Steps: []PriceStep{{Count: 440, Price: 250}}, Shows: Shown{Sold: true, Pooled: true, Needed: true, Raised: true}}},
+		{"shards not all or nothing, after the deadline: no outcome", plain, Seen{State: &State{Sold: 1}}, after,
+			Figures{PriceNow: 250, Sold: 1, Needed: 440,
+				Deadline: plain.Deadline, Steps: []PriceStep{{Count: 440, Price: 250}}, Shows: Shown{Sold: true, Pooled: true, Needed: true, Raised: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := FiguresOf(tt.m, tt.seen, tt.now); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFiguresOutcome(t *testing.T) {
+	m := testManifest(ModelShards) // all or nothing, N = 440
+	locked := testManifest(ModelShards)
+	locked.Shortfall = ShortfallLocked
+	before, after := m.Deadline.Add(-time.Second), m.Deadline
+	tests := []struct {
+		name         string
+		m            *Manifest
+		sold, pledge int64
+		now          time.Time
+		want         Outcome
+		note         string
+	}{
+		{"before the deadline", m, 10, 5, before, OutcomeNone, ""},
+		{"pledges still held", m, 10, 5, after, OutcomeDeciding, "the deadline passed with 5 of 440 shares pledged: the creator's node is settling or returning the pledges"},
+		{"goal met", m, 440, 0, after, OutcomeMet, "every share was pledged by the deadline: the pledges were settled and the work unlocks for everyone"},
+		{"short, released", m, 10, 0, after, OutcomeShort, "the deadline passed short of the goal: the pledges were returned and the unsold shares released, so the work unlocks for everyone"},
+		{"short, locked", locked, 10, 0, after, OutcomeShort, "the deadline passed short of the goal: the pledges were returned and the work stays locked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := FiguresOf(tt.m, Seen{State: &State{Sold: tt.sold, Pledged: tt.pledge}}, tt.now)
+			if f.Outcome != tt.want || f.OutcomeNote != tt.note {
+				t.Errorf("got %q %q, want %q %q", f.Outcome, f.OutcomeNote, tt.want, tt.note)
+			}
+		})
+	}
+}
+
+func TestShows(t *testing.T) {
+	tests := []struct {
+		model Model
+		aon   bool
+		want  Shown
+	}{
+		{ModelOpen, false, Shown{}},
+		{ModelPay, false, Shown{Sold: true, Raised: true}},
+		{ModelShards, false, Shown{Sold: true, Pooled: true, Needed: true, Raised: true}},
+		{ModelShards, true, Shown{Sold: true, Pledged: true, Pooled: true, Needed: true, Raised: true}},
+	}
+	for _, tt := range tests {
+		if got := Shows(tt.model, tt.aon); got != tt.want {
+			t.Errorf("Shows(%s, %v): got %+v, want %+v", tt.model, tt.aon, got, tt.want)
+		}
+	}
+}
