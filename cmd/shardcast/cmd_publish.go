@@ -15,6 +15,7 @@ import (
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/httpapi"
 	"github.com/shardcast/shardcast/internal/progress"
+	"github.com/shardcast/shardcast/money"
 )
 
 type publishOptions struct {
@@ -110,7 +111,7 @@ func (o *publishOptions) query(file string) (url.Values, error) {
 		if v == "" {
 			return nil
 		}
-		n, err := campaign.ParseAmount(v, cur)
+		n, err := money.Parse(v, cur)
 		if err != nil {
 			return usageError{fmt.Errorf("--%s: %w", flag, err)}
 		}
@@ -126,7 +127,7 @@ func (o *publishOptions) query(file string) (url.Values, error) {
 	if o.suggested != "" {
 		var parts []string
 		for _, s := range strings.Split(o.suggested, ",") {
-			n, err := campaign.ParseAmount(strings.TrimSpace(s), cur)
+			n, err := money.Parse(strings.TrimSpace(s), cur)
 			if err != nil {
 				return nil, usageError{fmt.Errorf("--suggested: %w", err)}
 			}
@@ -140,7 +141,7 @@ func (o *publishOptions) query(file string) (url.Values, error) {
 		if !ok || err != nil || count <= 0 {
 			return nil, usageError{fmt.Errorf("--early %q: want N:PRICE, e.g. 100:1.50", o.early)}
 		}
-		price, err := campaign.ParseAmount(p, cur)
+		price, err := money.Parse(p, cur)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--early: %w", err)}
 		}

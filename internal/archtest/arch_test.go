@@ -24,6 +24,7 @@ var transitive = map[string][]string{
 	"market":   {mod + "node", mod + "httpapi", mod + "content", mod + "catalog"},
 	"httpapi":  {mod + "node"},
 	"web":      {mod, "github.com/"},
+	"money":    {mod, "github.com/"},
 }
 
 var direct = map[string][]string{
