@@ -17,6 +17,7 @@ func TestImports(t *testing.T) {
 		"github.com/libp2p/go-libp2p/core/",
 		"github.com/libp2p/go-libp2p-pubsub",
 		"github.com/shardcast/shardcast/campaign",
+		"github.com/shardcast/shardcast/internal/atomicfile",
 		"github.com/shardcast/shardcast/seal",
 		"github.com/shardcast/shardcast/shares",
 	}

@@ -25,6 +25,8 @@ var transitive = map[string][]string{
 	"httpapi":  {mod + "node"},
 	"web":      {mod, "github.com/"},
 	"money":    {mod, "github.com/"},
+	// Leaf helpers: the standard library only, or nothing above them.
+	"internal/atomicfile": {mod, "github.com/"},
 }
 
 var direct = map[string][]string{
