@@ -254,6 +254,7 @@ func TestImports(t *testing.T) {
 		"github.com/shardcast/shardcast/seal", "github.com/shardcast/shardcast/shares",
 		"github.com/shardcast/shardcast/internal/peerlimit",
 		"github.com/shardcast/shardcast/internal/private",
+		"github.com/shardcast/shardcast/internal/sqlwriter",
 	}
 	for _, imp := range pkg.Imports {
 		if !strings.Contains(strings.Split(imp, "/")[0], ".") {

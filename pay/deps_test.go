@@ -7,12 +7,12 @@ import (
 )
 
 // TestImports keeps pay below the market and the node (docs/ARCHITECTURE.md): the
-// standard library, the SQLite driver, money and internal/private
-// (standard library only), nothing that reaches the
+// standard library, money and internal/sqlwriter (SQLite), nothing that
+// reaches the
 // network, HTTP, libp2p or campaigns. paytest may add only pay.
 func TestImports(t *testing.T) {
 	for dir, allowed := range map[string]map[string]bool{
-		".":       {"modernc.org/sqlite": true, "github.com/shardcast/shardcast/internal/private": true, "github.com/shardcast/shardcast/money": true},
+		".":       {"github.com/shardcast/shardcast/internal/sqlwriter": true, "github.com/shardcast/shardcast/money": true},
 		"paytest": {"github.com/shardcast/shardcast/pay": true},
 	} {
 		pkg, err := build.ImportDir(dir, 0)

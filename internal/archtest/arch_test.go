@@ -27,6 +27,7 @@ var transitive = map[string][]string{
 	"money":    {mod, "github.com/"},
 	// Leaf helpers: the standard library only, or nothing above them.
 	"internal/atomicfile": {mod, "github.com/"},
+	"internal/sqlwriter":  {"net/http", "github.com/libp2p/", "github.com/ipfs/", mod + "campaign", mod + "catalog", mod + "pool", mod + "pay", mod + "market", mod + "node", mod + "httpapi"},
 }
 
 var direct = map[string][]string{
