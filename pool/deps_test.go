@@ -18,6 +18,7 @@ func TestImports(t *testing.T) {
 		"github.com/libp2p/go-libp2p-pubsub",
 		"github.com/shardcast/shardcast/campaign",
 		"github.com/shardcast/shardcast/internal/atomicfile",
+		"github.com/shardcast/shardcast/internal/syncloop",
 		"github.com/shardcast/shardcast/seal",
 		"github.com/shardcast/shardcast/shares",
 	}

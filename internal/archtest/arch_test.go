@@ -28,6 +28,8 @@ var transitive = map[string][]string{
 	// Leaf helpers: the standard library only, or nothing above them.
 	"internal/atomicfile": {mod, "github.com/"},
 	"internal/sqlwriter":  {"net/http", "github.com/libp2p/", "github.com/ipfs/", mod + "campaign", mod + "catalog", mod + "pool", mod + "pay", mod + "market", mod + "node", mod + "httpapi"},
+	"internal/syncloop":   {mod, "net/http"},
+	"internal/p2ptest":    {mod},
 }
 
 var direct = map[string][]string{
