@@ -30,6 +30,7 @@ var transitive = map[string][]string{
 	"internal/sqlwriter":  {"net/http", "github.com/libp2p/", "github.com/ipfs/", mod + "campaign", mod + "catalog", mod + "pool", mod + "pay", mod + "market", mod + "node", mod + "httpapi"},
 	"internal/syncloop":   {mod, "net/http"},
 	"internal/p2ptest":    {mod},
+	"internal/childtest":  {mod, "github.com/"},
 }
 
 var direct = map[string][]string{

@@ -1,17 +1,17 @@
 package atomicfile
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/shardcast/shardcast/internal/childtest"
 )
 
 // leftovers lists the temporary files in dir.
@@ -153,25 +153,15 @@ func TestCrashLeavesOldOrNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	for round := 0; round < 5; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		child := childtest.Start(t, "TestCrashChild", crashEnv+"="+path)
 		// Kill it after a few whole writes, at whatever point it is in
 		// the next one.
-		lines := bufio.NewScanner(out)
-		for n := 0; n < 3+round && lines.Scan(); n++ {
-			if !strings.HasPrefix(lines.Text(), "wrote") {
-				t.Fatalf("child: %s", lines.Text())
+		for n := 0; n < 3+round; n++ {
+			if line, ok := child.Line(); !ok || !strings.HasPrefix(line, "wrote") {
+				t.Fatalf("child: %q", line)
 			}
 		}
-		cmd.Process.Kill()
-		cmd.Wait()
+		child.Kill()
 		got, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

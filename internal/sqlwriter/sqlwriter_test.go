@@ -1,19 +1,19 @@
 package sqlwriter
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/shardcast/shardcast/internal/childtest"
 )
 
 const testSchema = `CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, note TEXT NOT NULL) STRICT;`
@@ -236,25 +236,16 @@ func TestCrashKeepsCommitted(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	committed := map[int]bool{}
 	for round := range 3 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path, crashEnv+"_START="+strconv.Itoa(round*1_000_000))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := bufio.NewScanner(out)
-		for n := 0; n < 200 && lines.Scan(); n++ {
-			id, err := strconv.Atoi(strings.TrimPrefix(lines.Text(), "committed "))
+		child := childtest.Start(t, "TestCrashChild", crashEnv+"="+path, crashEnv+"_START="+strconv.Itoa(round*1_000_000))
+		for n := 0; n < 200; n++ {
+			line, _ := child.Line()
+			id, err := strconv.Atoi(strings.TrimPrefix(line, "committed "))
 			if err != nil {
-				t.Fatalf("child: %s", lines.Text())
+				t.Fatalf("child: %q", line)
 			}
 			committed[id] = true
 		}
-		cmd.Process.Kill()
-		cmd.Wait()
+		child.Kill()
 		w, r, err := Open(path, testSchema)
 		if err != nil {
 			t.Fatalf("round %d: opening after a crash: %v", round, err)
