@@ -50,8 +50,10 @@ func TestPick(t *testing.T) {
 
 func TestSlots(t *testing.T) {
 	s := NewSlots(2)
-	if !s.TryAcquire() || !s.TryAcquire() {
-		t.Fatal("TryAcquire with free slots: got false")
+	for i := range 2 {
+		if !s.TryAcquire() {
+			t.Fatalf("TryAcquire %d of 2: got false", i+1)
+		}
 	}
 	if s.TryAcquire() {
 		t.Fatal("TryAcquire with no free slot: got true")
