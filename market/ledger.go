@@ -15,15 +15,12 @@ import (
 	"github.com/shardcast/shardcast/internal/sqlwriter"
 )
 
-// The ledger is one SQLite file kept by internal/sqlwriter: WAL mode with
-// synchronous=FULL, so a commit is on disk (the WAL fsync'd) when it
-// returns. Every write goes through one goroutine that commits the
-// operations queued at that moment in one transaction, each inside its own
-// SAVEPOINT so that one failing leaves the others intact: one fsync then
-// commits many sales, which is what lets a creator sustain hundreds of
-// sales a second. Reads use a pool of read-only connections and never
-// wait for the writer, and a third connection copies the WAL back into the
-// database in the background.
+// The ledger is one SQLite file kept by internal/sqlwriter: every write
+// is on disk when it returns, and the writer commits the sales queued at
+// one moment with one fsync, which is what lets a creator sustain hundreds
+// of sales a second. Reads never wait for the writer, and a third
+// connection copies the WAL back into the database in the background
+// (checkpoint).
 //
 // Creator side: offers, reserved and sold share indices, sales,
 // donations, deliveries and receipts (role 1). Buyer side: purchases,

@@ -11,14 +11,10 @@ import (
 )
 
 // The test rail's ledger is one SQLite file kept by internal/sqlwriter:
-// WAL mode with synchronous=FULL, so a commit is on disk (the WAL
-// fsync'd) when it returns. All writes go through one goroutine that
-// groups the operations queued at the moment into one transaction, each
-// inside its own SAVEPOINT so that one failing leaves the others intact:
-// one fsync then commits many payments, which is what lets a rail sustain
-// hundreds of claims a second on a disk that does a few thousand fsyncs a
-// second. Reads use a separate pool of read-only connections and never
-// wait for the writer.
+// every write is on disk when it returns, and the writer commits the
+// payments queued at one moment with one fsync, which is what lets a rail
+// sustain hundreds of claims a second on a disk that does a few thousand
+// fsyncs a second. Reads never wait for the writer.
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
