@@ -82,8 +82,8 @@
 // a byte, so a forged file of any size costs at most what N implies. State
 // records go through State.Sign, EncodeState and DecodeState, which checks
 // them against the campaign's manifest. PriceOf and PriceFor price shares
-// under the schedule; SharesForGoal, ParseAmount, FormatAmount and
-// ParseDeadline turn the CLI's flags into manifest fields.
+// under the schedule; SharesForGoal and ParseDeadline turn the CLI's flags
+// into manifest fields.
 //
 // # Publishing
 //
@@ -109,13 +109,10 @@
 //
 // # Amounts
 //
-// Amounts are int64 counts of a currency's minor unit. Exponent gives the
-// decimals between major and minor unit: 2 for most currencies (USD, EUR,
-// GBP and any code not listed), 0 for JPY, KRW, ISK, CLP, VND and the other
-// ISO 4217 currencies without a minor unit, 3 for BHD, IQD, JOD, KWD, LYD,
-// OMR and TND, 11 for BTC and 3 for SAT (both counted in millisatoshi, the
-// unit of Lightning), 0 for MSAT. ParseAmount rejects signs, exponents,
-// separators, more decimals than the currency has and overflow.
+// Amounts are int64 counts of a currency's minor unit; package money
+// says how many decimals each currency has and parses and formats them.
+// A manifest's currency is 3 to 5 capital letters, a narrower rule than
+// money's.
 //
 // # What is promised
 //

@@ -17,7 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/shardcast/shardcast/campaign"
-	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/internal/atomicfile"
 )
 
 // Entry is one known campaign.
@@ -170,7 +170,7 @@ func (c *Catalog) add(raw []byte, source peer.ID) (Entry, bool, error) {
 	}
 	c.mu.Unlock()
 	path := filepath.Join(c.dir, id.String()+".manifest")
-	if err := repo.WriteFileAtomic(path, raw, 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, raw, 0o600); err != nil {
 		return Entry{}, false, err
 	}
 	c.mu.Lock()
@@ -254,7 +254,7 @@ func (c *Catalog) AddState(id cid.Cid, raw []byte) (bool, error) {
 		return false, nil
 	}
 	c.mu.Unlock()
-	if err := repo.WriteFileAtomic(filepath.Join(c.dir, id.String()+".state"), raw, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.dir, id.String()+".state"), raw, 0o600); err != nil {
 		return false, err
 	}
 	c.mu.Lock()

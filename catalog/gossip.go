@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -19,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/shardcast/shardcast/internal/peerlimit"
+	"github.com/shardcast/shardcast/internal/syncloop"
 )
 
 // Topic is the gossipsub topic of the catalog.
@@ -46,8 +46,10 @@ const (
 	// bring; the next sync brings the rest.
 	maxSyncProofs = 16
 	syncTimeout   = 30 * time.Second
-	// antiEntropyEvery is how often a node pulls a few peers' catalogs.
+	// antiEntropyEvery is how often a node pulls the catalogs of
+	// antiEntropyPeers topic peers.
 	antiEntropyEvery = 10 * time.Second
+	antiEntropyPeers = 3
 	// maxGossipProof is the largest proof sent on the topic: gossipsub
 	// drops messages above 1 MiB by default. Larger ones go by push and
 	// sync only.
@@ -76,7 +78,7 @@ type Gossip struct {
 	lim   limiters
 	// pulling bounds the syncs this node runs at once (maxPulls); nil
 	// bounds nothing.
-	pulling chan struct{}
+	pulling syncloop.Slots
 }
 
 // limiters bound, per peer, what it hands this node (package peerlimit
@@ -128,7 +130,7 @@ func (l *limiters) allow(p peer.ID, kind byte) bool {
 // StartGossip joins the catalog topic, serves the sync protocol and syncs
 // with every peer that connects, until ctx is done.
 func StartGossip(ctx context.Context, c *Catalog, h host.Host, ps *pubsub.PubSub, log *slog.Logger) (*Gossip, error) {
-	g := &Gossip{c: c, h: h, log: log, lim: newLimiters(), pulling: make(chan struct{}, maxPulls)}
+	g := &Gossip{c: c, h: h, log: log, lim: newLimiters(), pulling: syncloop.NewSlots(maxPulls)}
 	err := ps.RegisterTopicValidator(Topic, g.validate,
 		pubsub.WithValidatorTimeout(verifyTimeout+5*time.Second), pubsub.WithValidatorConcurrency(validateConcurrency))
 	if err != nil {
@@ -141,15 +143,7 @@ func StartGossip(ctx context.Context, c *Catalog, h host.Host, ps *pubsub.PubSub
 	if err != nil {
 		return nil, fmt.Errorf("subscribing to %s: %w", Topic, err)
 	}
-	go func() {
-		// Validation already stored what arrives; reading keeps the
-		// subscription's queue from filling.
-		for {
-			if _, err := sub.Next(ctx); err != nil {
-				return
-			}
-		}
-	}()
+	go syncloop.Drain(ctx, sub)
 	h.SetStreamHandler(SyncProtocol, g.serveSync)
 	h.SetStreamHandler(PushProtocol, g.servePush)
 	h.Network().Notify(&network.NotifyBundle{
@@ -169,38 +163,15 @@ func StartGossip(ctx context.Context, c *Catalog, h host.Host, ps *pubsub.PubSub
 // every antiEntropyEvery that of a few connected peers: a message published
 // before a peer's subscription was known never reaches it by gossip.
 func (g *Gossip) antiEntropy(ctx context.Context, events *pubsub.TopicEventHandler) {
-	joins := make(chan peer.ID, 16)
 	go func() {
 		defer events.Cancel()
-		for {
-			ev, err := events.NextPeerEvent(ctx)
-			if err != nil {
-				return
-			}
-			if ev.Type == pubsub.PeerJoin {
-				select {
-				case joins <- ev.Peer:
-				default:
-				}
-			}
-		}
+		syncloop.OnJoin(ctx, events, func(p peer.ID) { g.syncWith(ctx, p) })
 	}()
-	t := time.NewTicker(antiEntropyEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case p := <-joins:
+	syncloop.Every(ctx, antiEntropyEvery, func() {
+		for _, p := range syncloop.Pick(g.topic.ListPeers(), antiEntropyPeers) {
 			go g.syncWith(ctx, p)
-		case <-t.C:
-			peers := g.topic.ListPeers()
-			rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
-			for _, p := range peers[:min(3, len(peers))] {
-				go g.syncWith(ctx, p)
-			}
 		}
-	}
+	})
 }
 
 // validate is the topic's validator. It rejects (at a cost to the sender's
@@ -373,14 +344,10 @@ func (g *Gossip) syncWith(ctx context.Context, p peer.ID) {
 	if !g.lim.pulls.Allow(p) {
 		return
 	}
-	if g.pulling != nil {
-		select {
-		case g.pulling <- struct{}{}:
-			defer func() { <-g.pulling }()
-		default:
-			return // enough syncs under way; anti-entropy comes back
-		}
+	if !g.pulling.TryAcquire() {
+		return // enough syncs under way; anti-entropy comes back
 	}
+	defer g.pulling.Release()
 	var proofs [][]byte
 	g.pull(ctx, p, func(rec []byte) {
 		if rec[0] != kindProof {

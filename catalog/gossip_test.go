@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/shardcast/shardcast/internal/p2ptest"
 )
 
 // waitLimit bounds every wait of the network tests: generous for a loaded
@@ -85,16 +86,6 @@ func waitMesh(t *testing.T, n *testNode, p peer.ID) {
 	}
 }
 
-func newTestHost(t *testing.T) host.Host {
-	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
-
 // newTestNode opens a catalog with fakeVerify on a fresh host; gossip is
 // started unless gossip is false.
 func newTestNode(t *testing.T, gossip bool) *testNode {
@@ -103,7 +94,7 @@ func newTestNode(t *testing.T, gossip bool) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &testNode{h: newTestHost(t), c: c, entries: make(chan cid.Cid, 64), accused: make(chan peer.ID, 64),
+	n := &testNode{h: p2ptest.Host(t), c: c, entries: make(chan cid.Cid, 64), accused: make(chan peer.ID, 64),
 		mesh: &meshTracer{peers: map[peer.ID]bool{}, changed: make(chan struct{}, 1)}}
 	c.OnNew(func(e Entry) { n.entries <- e.ID })
 	c.OnProof(func(creator peer.ID, _ cid.Cid, _ string) { n.accused <- creator })

@@ -19,8 +19,8 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/internal/peerlimit"
-	"github.com/shardcast/shardcast/internal/repo"
 )
 
 // A ProofVerifier checks a proof of misbehaviour, an opaque byte string to
@@ -295,7 +295,7 @@ func (c *Catalog) verifyProof(ctx context.Context, h [sha256.Size]byte, raw []by
 		return false, fmt.Errorf("catalog: creating %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, hex.EncodeToString(h[:]))
-	if err := repo.WriteFileAtomic(path, p.file(), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, p.file(), 0o600); err != nil {
 		return false, fmt.Errorf("catalog: storing proof against %s: %w", creator, err)
 	}
 	c.mu.Lock()

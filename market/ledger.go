@@ -12,17 +12,15 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
-	"github.com/shardcast/shardcast/internal/private"
+	"github.com/shardcast/shardcast/internal/sqlwriter"
 )
 
-// The ledger is one SQLite file in WAL mode with synchronous=FULL: a
-// commit is on disk (the WAL fsync'd) when it returns. Every write goes
-// through one goroutine that commits the operations queued at that moment
-// in one transaction, each inside its own SAVEPOINT so that one failing
-// leaves the others intact: one fsync then commits many sales, which is
-// what lets a creator sustain hundreds of sales a second. Reads use a pool
-// of read-only connections and never wait for the writer, and a third
-// connection copies the WAL back into the database in the background.
+// The ledger is one SQLite file kept by internal/sqlwriter: every write
+// is on disk when it returns, and the writer commits the sales queued at
+// one moment with one fsync, which is what lets a creator sustain hundreds
+// of sales a second. Reads never wait for the writer, and a third
+// connection copies the WAL back into the database in the background
+// (checkpoint).
 //
 // Creator side: offers, reserved and sold share indices, sales,
 // donations, deliveries and receipts (role 1). Buyer side: purchases,
@@ -213,10 +211,9 @@ type Ledger struct {
 	path      string
 	w, r      *sql.DB // one writing connection; a pool of read-only ones
 	cp        *sql.DB // one connection for checkpoints
+	wr        *sqlwriter.Writer
 	commits   atomic.Int64
-	ops       chan *op
 	quit      chan struct{}
-	done      chan struct{}
 	cpDone    chan struct{}
 	closeOnce sync.Once
 
@@ -270,50 +267,20 @@ func (w *wtx) queryRow(query string, args ...any) *sql.Row {
 	return w.tx.QueryRow(query, args...)
 }
 
-// An op is one unit of work for the writer: fn runs inside a savepoint
-// and either all of what it wrote commits or none of it.
-type op struct {
-	ctx  context.Context
-	fn   func(w *wtx) error
-	err  error
-	done chan struct{}
-}
-
 // OpenLedger opens (creating if needed) the ledger at path.
 func OpenLedger(path string) (*Ledger, error) {
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("market: opening ledger %q: path must not contain ? or #", path)
-	}
-	// The ledger holds money: the owner alone reads it.
-	if err := private.SQLite(path); err != nil {
+	// The ledger holds money: sqlwriter makes it private to the owner.
+	// Checkpoints run in the background (checkpoint), not in the writer.
+	w, r, err := sqlwriter.Open(path, schema+limitsSchema,
+		"temp_store(MEMORY)", "cache_size(-16384)", "wal_autocheckpoint(0)")
+	if err != nil {
 		return nil, fmt.Errorf("market: opening ledger: %w", err)
 	}
-	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	if _, err := w.Exec(schema + limitsSchema); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("market: creating ledger in %s: %w", path, err)
-	}
 	if err := migratePurchases(w); err != nil {
+		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("market: migrating the purchases of ledger %s: %w", path, err)
 	}
-	var mode string
-	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
-		w.Close()
-		return nil, fmt.Errorf("market: opening ledger %s: journal mode %q, want wal: %v", path, mode, err)
-	}
-	r, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(4)
 	cp, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
 	if err != nil {
 		r.Close()
@@ -321,7 +288,7 @@ func OpenLedger(path string) (*Ledger, error) {
 		return nil, fmt.Errorf("market: opening ledger %s: %w", path, err)
 	}
 	cp.SetMaxOpenConns(1)
-	l := &Ledger{path: path, w: w, r: r, cp: cp, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{}),
+	l := &Ledger{path: path, w: w, r: r, cp: cp, quit: make(chan struct{}),
 		cpDone: make(chan struct{}), wstmts: make(map[string]*sql.Stmt), rstmts: make(map[string]*sql.Stmt)}
 	for _, q := range writeStatements {
 		st, err := w.Prepare(q)
@@ -331,7 +298,13 @@ func OpenLedger(path string) (*Ledger, error) {
 		}
 		l.wstmts[q] = st
 	}
-	go l.run()
+	l.wr, err = sqlwriter.New(w, sqlwriter.Options{Name: "market: ledger " + path, MaxBatch: maxBatch,
+		Closed: errClosed, Committed: func() { l.commits.Add(1) }})
+	if err != nil {
+		l.closeStmts()
+		l.closeDBs()
+		return nil, err
+	}
 	go l.checkpoint()
 	return l, nil
 }
@@ -369,10 +342,15 @@ func (l *Ledger) checkpoint() {
 // Close stops the ledger after the writes under way have committed.
 func (l *Ledger) Close() error {
 	l.closeOnce.Do(func() {
+		l.wr.Close()
 		close(l.quit)
-		<-l.done
 		<-l.cpDone
 	})
+	l.closeStmts()
+	return l.closeDBs()
+}
+
+func (l *Ledger) closeStmts() {
 	l.rmu.Lock()
 	for _, st := range l.rstmts {
 		st.Close()
@@ -382,93 +360,10 @@ func (l *Ledger) Close() error {
 	for _, st := range l.wstmts {
 		st.Close()
 	}
-	return l.closeDBs()
 }
 
 // write runs fn in the writer and returns once its effects are durable,
-// or with the error that undid them. If ctx ends before the writer takes
-// the operation, nothing runs; once taken, write waits for the outcome
-// whatever ctx does, so that a nil error always means committed.
+// or with the error that undid them (sqlwriter.Writer.Write).
 func (l *Ledger) write(ctx context.Context, fn func(w *wtx) error) error {
-	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
-	select {
-	case l.ops <- o:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-l.quit:
-		return errClosed
-	}
-	<-o.done
-	return o.err
-}
-
-func (l *Ledger) run() {
-	defer close(l.done)
-	batch := make([]*op, 0, maxBatch)
-	for {
-		select {
-		case o := <-l.ops:
-			batch = append(batch[:0], o)
-		case <-l.quit:
-			return
-		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case o := <-l.ops:
-				batch = append(batch, o)
-			default:
-				break fill
-			}
-		}
-		l.commit(batch)
-		for _, o := range batch {
-			close(o.done)
-		}
-	}
-}
-
-// commit runs a batch in one transaction. An operation's own error rolls
-// back to its savepoint; an error of the transaction itself (a full disk,
-// an I/O error) fails every operation of the batch.
-func (l *Ledger) commit(batch []*op) {
-	fail := func(err error) {
-		for _, o := range batch {
-			if o.err == nil {
-				o.err = err
-			}
-		}
-	}
-	tx, err := l.w.Begin()
-	if err != nil {
-		fail(fmt.Errorf("market: ledger %s: beginning transaction: %w", l.path, err))
-		return
-	}
-	w := &wtx{l: l, tx: tx}
-	for _, o := range batch {
-		if o.err = o.ctx.Err(); o.err != nil {
-			continue
-		}
-		if _, err := w.exec(sqlSavepoint); err != nil {
-			tx.Rollback()
-			fail(fmt.Errorf("market: ledger %s: opening savepoint: %w", l.path, err))
-			return
-		}
-		var err error
-		if o.err = o.fn(w); o.err != nil {
-			_, err = w.exec(sqlRollbackTo)
-		}
-		if err == nil {
-			_, err = w.exec(sqlRelease)
-		}
-		if err != nil {
-			tx.Rollback()
-			fail(fmt.Errorf("market: ledger %s: closing savepoint: %w", l.path, err))
-			return
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("market: ledger %s: committing: %w", l.path, err))
-	}
-	l.commits.Add(1)
+	return l.wr.Write(ctx, func(tx *sql.Tx) error { return fn(&wtx{l: l, tx: tx}) })
 }

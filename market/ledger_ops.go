@@ -28,15 +28,12 @@ const (
 	sqlReplaceDelivery  = "INSERT OR REPLACE INTO deliveries (offer, role, delivery) VALUES (?, ?, ?)"
 	sqlReplaceReceipt   = "INSERT OR REPLACE INTO receipts (offer, role, campaign, time, receipt) VALUES (?, ?, ?, ?, ?)"
 	sqlExpirePurchase   = "UPDATE purchases SET status = ?, updated = ? WHERE offer = ? AND status = ?"
-	sqlSavepoint        = "SAVEPOINT op"
-	sqlRollbackTo       = "ROLLBACK TO op"
-	sqlRelease          = "RELEASE op"
 )
 
 var writeStatements = []string{
 	sqlInsertOffer, sqlInsertReserved, sqlInsertSold, sqlUnreserve, sqlOfferStatus, sqlInsertDonation,
 	sqlInsertSale, sqlInsertDelivery, sqlInsertReceipt, sqlInsertPurchase, sqlCompletePurchase,
-	sqlReplaceDelivery, sqlReplaceReceipt, sqlExpirePurchase, sqlSavepoint, sqlRollbackTo, sqlRelease,
+	sqlReplaceDelivery, sqlReplaceReceipt, sqlExpirePurchase,
 }
 
 type offerStatus int

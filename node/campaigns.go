@@ -18,7 +18,7 @@ import (
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
-	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/seal"
 )
 
@@ -65,7 +65,7 @@ func (n *Node) SaveContentKey(c cid.Cid, id *age.X25519Identity) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
-	return repo.WriteFileAtomic(filepath.Join(dir, c.String()+".key"), []byte(id.String()+"\n"), 0o600)
+	return atomicfile.WriteFile(filepath.Join(dir, c.String()+".key"), []byte(id.String()+"\n"), 0o600)
 }
 
 // Catalog returns the campaigns this node knows.

@@ -10,6 +10,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/internal/repo"
 )
 
@@ -92,7 +93,7 @@ func markMoneyDBs(r *repo.Repo) error {
 		if _, err := os.Stat(m); err == nil {
 			continue
 		}
-		if err := repo.WriteFileAtomic(m, []byte("this repo created "+name+": it must not be missing or empty\n"), 0o600); err != nil {
+		if err := atomicfile.WriteFile(m, []byte("this repo created "+name+": it must not be missing or empty\n"), 0o600); err != nil {
 			return err
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
-	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/pay/lightning"
@@ -77,7 +77,7 @@ func (n *Node) delivered(p *market.Purchase) {
 func (n *Node) caught(p *market.Proof) {
 	path := n.ProofPath(p.Offer.ID)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
-		err = repo.WriteFileAtomic(path, p.Marshal(), 0o600)
+		err = atomicfile.WriteFile(path, p.Marshal(), 0o600)
 		if err != nil {
 			n.log.Error("saving a proof of misbehaviour", "offer", p.Offer.ID, "err", err)
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/ipfs/go-cid"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 
-	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/internal/atomicfile"
 )
 
 // rootsDir holds one empty file per root CID the node holds whole. The list
@@ -45,7 +45,7 @@ func (p *provider) add(c cid.Cid) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
-	if err := repo.WriteFileAtomic(dir+"/"+c.String(), nil, 0o600); err != nil {
+	if err := atomicfile.WriteFile(dir+"/"+c.String(), nil, 0o600); err != nil {
 		return err
 	}
 	p.mu.Lock()

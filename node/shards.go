@@ -18,8 +18,8 @@ import (
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
+	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/internal/peerlimit"
-	"github.com/shardcast/shardcast/internal/repo"
 	"github.com/shardcast/shardcast/seal"
 	"github.com/shardcast/shardcast/shares"
 )
@@ -79,7 +79,7 @@ func (n *Node) publishShards(ctx context.Context, m *campaign.Manifest, r io.Rea
 	if err := os.MkdirAll(n.repo.Path(sharesDir), 0o700); err != nil {
 		return err
 	}
-	if err := repo.WriteFileAtomic(filepath.Join(n.repo.Path(sharesDir), contentCID.String()+".shares"), raw, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(n.repo.Path(sharesDir), contentCID.String()+".shares"), raw, 0o600); err != nil {
 		return err
 	}
 	if err := n.SaveContentKey(contentCID, id); err != nil {

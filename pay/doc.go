@@ -33,7 +33,7 @@
 //
 // TestRail moves real balances of TEST MONEY: every invoice memo starts
 // with "TEST MONEY", and Invoice.String and Payment.String say it. Each
-// node keeps its own TestRail in one SQLite file (modernc.org/sqlite,
+// node keeps its own TestRail in one SQLite file (internal/sqlwriter:
 // WAL, synchronous=FULL): a wallet per currency, which starts with
 // TestOptions.InitialBalance (by default DefaultTestBalance, 1,000,000.00
 // of a two-decimal currency), the invoices it issued, the payments it

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/shardcast/shardcast/money"
 	"github.com/shardcast/shardcast/pay"
 )
 
@@ -35,10 +36,11 @@ func Example() {
 	defer creator.Close()
 	defer buyer.Close()
 
-	price, err := pay.ParseAmount("2.50", "USD")
+	minor, err := money.Parse("2.50", "USD")
 	if err != nil {
 		log.Fatal(err)
 	}
+	price := pay.Amount{Minor: minor, Currency: "USD"}
 	inv, err := creator.CreateInvoice(ctx, pay.InvoiceRequest{Amount: price, Memo: "one film"})
 	if err != nil {
 		log.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/shardcast/shardcast/money"
 )
 
 // Rail is one way of moving money: the payee side issues invoices and
@@ -225,7 +227,7 @@ var (
 	ErrExpired           = errors.New("invoice expired")
 	ErrCanceled          = errors.New("invoice canceled")
 	ErrUnderpaid         = errors.New("payment short of the invoice amount")
-	ErrCurrency          = errors.New("wrong or malformed currency")
+	ErrCurrency          = money.ErrCurrency // a malformed code, or one the rail does not move
 	ErrInsufficientFunds = errors.New("insufficient funds")
 	ErrPreimage          = errors.New("preimage does not match the payment hash")
 	ErrState             = errors.New("invoice is not in a state that allows this")

@@ -99,7 +99,10 @@ func OpenTestRail(path string, key ed25519.PrivateKey, opts *TestOptions) (*Test
 		st.close()
 		return nil, fmt.Errorf("pay: opening test rail %s: %w", path, err)
 	}
-	st.start(r.wake)
+	if err := st.start(r.wake); err != nil {
+		st.close()
+		return nil, fmt.Errorf("pay: opening test rail %s: %w", path, err)
+	}
 	r.st = st
 	return r, nil
 }

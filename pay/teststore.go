@@ -6,23 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
-	"sync"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
-	"github.com/shardcast/shardcast/internal/private"
+	"github.com/shardcast/shardcast/internal/sqlwriter"
 )
 
-// The test rail's ledger is one SQLite file in WAL mode with
-// synchronous=FULL, so a commit is on disk (the WAL fsync'd) when it
-// returns. All writes go through one goroutine that groups the operations
-// queued at the moment into one transaction, each inside its own
-// SAVEPOINT so that one failing leaves the others intact: one fsync then
-// commits many payments, which is what lets a rail sustain hundreds of
-// claims a second on a disk that does a few thousand fsyncs a second.
-// Reads use a separate pool of read-only connections and never wait for
-// the writer.
+// The test rail's ledger is one SQLite file kept by internal/sqlwriter:
+// every write is on disk when it returns, and the writer commits the
+// payments queued at one moment with one fsync, which is what lets a rail
+// sustain hundreds of claims a second on a disk that does a few thousand
+// fsyncs a second. Reads never wait for the writer.
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -75,165 +67,52 @@ var errClosed = errors.New("pay: test rail is closed")
 
 type store struct {
 	w, r *sql.DB // one writing connection; a pool of read-only ones
-	ops  chan *op
-	quit chan struct{}
-	done chan struct{}
+	wr   *sqlwriter.Writer
 	// onCommit is called with the invoice ID of every committed operation
 	// that names one.
-	onCommit  func(id string)
-	started   bool
-	closeOnce sync.Once
-}
-
-// An op is one unit of work for the writer: fn runs inside a savepoint
-// and either all of what it wrote commits or none of it.
-type op struct {
-	ctx  context.Context
-	fn   func(tx *sql.Tx) error
-	wake string // invoice to notify waiters of once committed
-	err  error
-	done chan struct{}
+	onCommit func(id string)
 }
 
 func openStore(path string) (*store, error) {
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("pay: opening %q: path must not contain ? or #", path)
-	}
-	// The store holds money: the owner alone reads it.
-	if err := private.SQLite(path); err != nil {
+	// The store holds money: sqlwriter makes it private to the owner.
+	w, r, err := sqlwriter.Open(path, schema)
+	if err != nil {
 		return nil, fmt.Errorf("pay: opening: %w", err)
 	}
-	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("pay: opening %s: %w", path, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	if _, err := w.Exec(schema); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("pay: creating ledger in %s: %w", path, err)
-	}
-	var mode string
-	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
-		w.Close()
-		return nil, fmt.Errorf("pay: opening %s: journal mode %q, want wal: %v", path, mode, err)
-	}
-	r, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("pay: opening %s: %w", path, err)
-	}
-	r.SetMaxOpenConns(4)
-	s := &store{w: w, r: r, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
-	return s, nil
+	return &store{w: w, r: r}, nil
 }
 
-func (s *store) start(onCommit func(string)) {
+// start starts the writer; until then the caller may use s.w directly.
+func (s *store) start(onCommit func(string)) error {
 	s.onCommit = onCommit
-	s.started = true
-	go s.run()
+	wr, err := sqlwriter.New(s.w, sqlwriter.Options{Name: "pay", MaxBatch: maxBatch, Closed: errClosed})
+	if err != nil {
+		return err
+	}
+	s.wr = wr
+	return nil
 }
 
 func (s *store) close() error {
-	s.closeOnce.Do(func() {
-		close(s.quit)
-		if s.started {
-			<-s.done
-		}
-	})
+	if s.wr != nil {
+		s.wr.Close()
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
 // write runs fn in the writer and returns once its effects are durable,
-// or with the error that undid them. If ctx ends before the writer takes
-// the operation, nothing runs; once taken, write waits for the outcome
-// whatever ctx does, so that a nil error always means committed.
+// or with the error that undid them (sqlwriter.Writer.Write). Once fn's
+// effects are committed, the waiters of invoice wake, if it is not "",
+// are woken.
 func (s *store) write(ctx context.Context, wake string, fn func(tx *sql.Tx) error) error {
-	o := &op{ctx: ctx, fn: fn, wake: wake, done: make(chan struct{})}
-	select {
-	case s.ops <- o:
-	case <-ctx.Done():
-		return fmt.Errorf("pay: waiting for the ledger: %w", ctx.Err())
-	case <-s.quit:
-		return errClosed
+	err := s.wr.Write(ctx, fn)
+	if err != nil && err == ctx.Err() {
+		return fmt.Errorf("pay: waiting for the ledger: %w", err)
 	}
-	<-o.done
-	return o.err
-}
-
-func (s *store) run() {
-	defer close(s.done)
-	batch := make([]*op, 0, maxBatch)
-	for {
-		select {
-		case o := <-s.ops:
-			batch = append(batch[:0], o)
-		case <-s.quit:
-			return
-		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case o := <-s.ops:
-				batch = append(batch, o)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
-		for _, o := range batch {
-			if o.err == nil && o.wake != "" && s.onCommit != nil {
-				s.onCommit(o.wake)
-			}
-			close(o.done)
-		}
+	if err == nil && wake != "" && s.onCommit != nil {
+		s.onCommit(wake)
 	}
-}
-
-// commit runs a batch in one transaction. An operation's own error rolls
-// back to its savepoint; an error of the transaction itself (savepoint,
-// commit: a full disk, an I/O error) fails every operation in the batch.
-func (s *store) commit(batch []*op) {
-	fail := func(err error) {
-		for _, o := range batch {
-			if o.err == nil {
-				o.err = err
-			}
-		}
-	}
-	tx, err := s.w.Begin()
-	if err != nil {
-		fail(fmt.Errorf("pay: beginning transaction: %w", err))
-		return
-	}
-	for _, o := range batch {
-		if o.err = o.ctx.Err(); o.err != nil {
-			continue
-		}
-		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
-			tx.Rollback()
-			fail(fmt.Errorf("pay: opening savepoint: %w", err))
-			return
-		}
-		var err error
-		if o.err = o.fn(tx); o.err != nil {
-			_, err = tx.Exec("ROLLBACK TO op")
-		}
-		if err == nil {
-			_, err = tx.Exec("RELEASE op")
-		}
-		if err != nil {
-			tx.Rollback()
-			fail(fmt.Errorf("pay: closing savepoint: %w", err))
-			return
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		// An op that failed on its own keeps its error; the rest did
-		// not commit.
-		fail(fmt.Errorf("pay: committing: %w", err))
-	}
+	return err
 }
 
 // adjust adds delta to the wallet of currency, creating it with initial

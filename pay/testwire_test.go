@@ -135,12 +135,6 @@ func writeTestdata(t *testing.T, path string) {
 			"truncated": fmt.Sprintf("[]byte(%q)", voucher[:40]),
 			"proof":     fmt.Sprintf("[]byte(%q)", proof),
 		},
-		"FuzzParseAmount": {
-			"usd": `string("2.50")` + "\n" + `string("USD")`,
-			"btc": `string("0.00000001234")` + "\n" + `string("BTC")`,
-			"jpy": `string("500")` + "\n" + `string("JPY")`,
-			"bad": `string("1e3")` + "\n" + `string("usd")`,
-		},
 	}
 	for target, files := range corpus {
 		dir := filepath.Join("testdata", "fuzz", target)

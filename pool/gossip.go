@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/shardcast/shardcast/internal/syncloop"
 	"github.com/shardcast/shardcast/shares"
 )
 
@@ -62,7 +62,7 @@ type Gossip struct {
 	h       host.Host
 	ps      *pubsub.PubSub
 	log     *slog.Logger
-	serving chan struct{}
+	serving syncloop.Slots
 
 	mu     sync.Mutex
 	topics map[cid.Cid]*joined
@@ -74,7 +74,7 @@ type joined struct {
 	sub     *pubsub.Subscription
 	events  *pubsub.TopicEventHandler
 	cancel  context.CancelFunc
-	syncing chan struct{} // one sync of this campaign at a time
+	syncing syncloop.Slots // one sync of this campaign at a time
 }
 
 // StartGossip serves the sync protocol and joins the topic of every
@@ -87,7 +87,7 @@ func StartGossip(ctx context.Context, p *Pool, h host.Host, ps *pubsub.PubSub, l
 	}
 	g := &Gossip{
 		ctx: ctx, p: p, h: h, ps: ps, log: log,
-		serving: make(chan struct{}, maxServing),
+		serving: syncloop.NewSlots(maxServing),
 		topics:  map[cid.Cid]*joined{},
 	}
 	h.SetStreamHandler(SyncProtocol, g.serveSync)
@@ -141,7 +141,7 @@ func (g *Gossip) join(id cid.Cid) error {
 	if err != nil {
 		return fmt.Errorf("registering the validator of %s: %w", name, err)
 	}
-	j := &joined{syncing: make(chan struct{}, 1)}
+	j := &joined{syncing: syncloop.NewSlots(1)}
 	fail := func(err error) error {
 		if j.events != nil {
 			j.events.Cancel()
@@ -170,28 +170,9 @@ func (g *Gossip) join(id cid.Cid) error {
 	ctx, cancel := context.WithCancel(g.ctx)
 	j.cancel = cancel
 	g.topics[id] = j
-	go func() {
-		// The validator already stored what arrives; reading keeps the
-		// subscription's queue from filling.
-		for {
-			if _, err := j.sub.Next(ctx); err != nil {
-				return
-			}
-		}
-	}()
-	go func() {
-		// Anti-entropy on join: sync with every peer that joins the topic
-		// (the peers already in it come first).
-		for {
-			ev, err := j.events.NextPeerEvent(ctx)
-			if err != nil {
-				return
-			}
-			if ev.Type == pubsub.PeerJoin {
-				go g.syncWith(ctx, ev.Peer, id)
-			}
-		}
-	}()
+	go syncloop.Drain(ctx, j.sub)
+	// Anti-entropy on join: sync with every peer that joins the topic.
+	go syncloop.OnJoin(ctx, j.events, func(p peer.ID) { g.syncWith(ctx, p, id) })
 	return nil
 }
 
@@ -266,23 +247,14 @@ func (g *Gossip) Publish(ctx context.Context, id cid.Cid, list []shares.Share) e
 // antiEntropy pulls, every antiEntropyEvery, the pools of a few topic
 // peers for each campaign not yet complete.
 func (g *Gossip) antiEntropy(ctx context.Context) {
-	t := time.NewTicker(antiEntropyEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	syncloop.Every(ctx, antiEntropyEvery, func() {
 		g.mu.Lock()
 		var work []func()
 		for id, j := range g.topics {
 			if g.p.Complete(id) {
 				continue
 			}
-			peers := j.topic.ListPeers()
-			rand.Shuffle(len(peers), func(a, b int) { peers[a], peers[b] = peers[b], peers[a] })
-			for _, p := range peers[:min(antiEntropyPeers, len(peers))] {
+			for _, p := range syncloop.Pick(j.topic.ListPeers(), antiEntropyPeers) {
 				work = append(work, func() { g.syncWith(ctx, p, id) })
 			}
 		}
@@ -290,7 +262,7 @@ func (g *Gossip) antiEntropy(ctx context.Context) {
 		for _, w := range work {
 			go w()
 		}
-	}
+	})
 }
 
 // serveSync answers one sync request with the snapshot of the campaign
@@ -298,13 +270,11 @@ func (g *Gossip) antiEntropy(ctx context.Context) {
 // already holds the same snapshot.
 func (g *Gossip) serveSync(s network.Stream) {
 	defer s.Close()
-	select {
-	case g.serving <- struct{}{}:
-		defer func() { <-g.serving }()
-	default:
+	if !g.serving.TryAcquire() {
 		s.Reset()
 		return
 	}
+	defer g.serving.Release()
 	s.SetDeadline(time.Now().Add(syncTimeout))
 	req, err := io.ReadAll(io.LimitReader(s, maxRequest+1))
 	if err != nil || len(req) > maxRequest {
@@ -348,12 +318,10 @@ func (g *Gossip) sync(ctx context.Context, p peer.ID, id cid.Cid) error {
 	if j == nil || p == g.h.ID() {
 		return nil
 	}
-	select {
-	case j.syncing <- struct{}{}:
-		defer func() { <-j.syncing }()
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := j.syncing.Acquire(ctx); err != nil {
+		return err
 	}
+	defer j.syncing.Release()
 	n := g.p.Needed(id)
 	if n == 0 || g.p.Complete(id) {
 		return nil

@@ -13,12 +13,12 @@ import (
 
 	"filippo.io/age"
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/shardcast/shardcast/internal/p2ptest"
 	"github.com/shardcast/shardcast/shares"
 )
 
@@ -41,21 +41,11 @@ type node struct {
 	scores map[peer.ID]float64
 }
 
-func newHost(t *testing.T) host.Host {
-	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
-
 // startNode starts a node whose pool lives in dir.
 func startNode(t *testing.T, dir string) *node {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &node{h: newHost(t), dir: dir, unlocked: make(chan string, 8)}
+	n := &node{h: p2ptest.Host(t), dir: dir, unlocked: make(chan string, 8)}
 	opts := append(PubSubOptions(), pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(m map[peer.ID]float64) {
 		n.mu.Lock()
 		n.scores = m
@@ -154,7 +144,7 @@ func TestGossip(t *testing.T) {
 	// The attacker runs plain gossipsub without the pool's validator.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	bad := newHost(t)
+	bad := p2ptest.Host(t)
 	badPS, err := pubsub.NewGossipSub(ctx, bad)
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +297,7 @@ func TestSyncClient(t *testing.T) {
 	if err := a.p.Track(f.id, f.m, f.open(t)); err != nil {
 		t.Fatal(err)
 	}
-	fake := newHost(t)
+	fake := p2ptest.Host(t)
 	var mu sync.Mutex
 	var resp []byte
 	var reqs [][]byte
@@ -366,7 +356,7 @@ func TestSyncServer(t *testing.T) {
 	if err := a.p.Track(f.id, f.m, f.open(t)); err != nil {
 		t.Fatal(err)
 	}
-	asker := newHost(t)
+	asker := p2ptest.Host(t)
 	connect(t, asker, a.h)
 	ask := func(req []byte) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)

@@ -15,6 +15,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/seal"
 	"github.com/shardcast/shardcast/shares"
 )
@@ -283,8 +284,8 @@ func (p *Pool) Track(id cid.Cid, m *campaign.Manifest, c *shares.Commitments) er
 // track does Track's work on e, whose locks the caller holds.
 func (p *Pool) track(e *entry, m *campaign.Manifest, c *shares.Commitments, raw []byte) (unlock, bool, error) {
 	if e.m == nil {
-		if err := writeFileAtomic(p.path(e.id, manifestSuffix), raw); err != nil {
-			return unlock{}, false, err
+		if err := atomicfile.WriteFile(p.path(e.id, manifestSuffix), raw, 0o600); err != nil {
+			return unlock{}, false, fmt.Errorf("pool: %w", err)
 		}
 		e.m = m
 		e.set = newShareSet(m.Shards)

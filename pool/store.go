@@ -9,6 +9,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/shares"
 )
 
@@ -17,12 +18,12 @@ import (
 //	<campaign ID>.manifest  the signed manifest block, written once, atomically
 //	<campaign ID>.shares    36-byte share records, appended and fsynced
 //
-// and nothing else that it keeps: "*.tmp" files are leftovers of an
-// interrupted rewrite and are removed by Open.
+// and nothing else that it keeps: "*.tmp" files (atomicfile.TempSuffix)
+// are leftovers of an interrupted rewrite and are removed by Open.
 const (
 	manifestSuffix = ".manifest"
 	sharesSuffix   = ".shares"
-	tmpSuffix      = ".tmp"
+	tmpSuffix      = atomicfile.TempSuffix
 )
 
 func (p *Pool) path(id cid.Cid, suffix string) string {
@@ -78,10 +79,10 @@ func (p *Pool) appendShares(e *entry, list []shares.Share) error {
 		if err != nil {
 			return fmt.Errorf("pool: creating %s: %w", path, err)
 		}
-		if err := syncDir(p.dir); err != nil {
+		if err := atomicfile.SyncDir(p.dir); err != nil {
 			f.Close()
 			os.Remove(path)
-			return err
+			return fmt.Errorf("pool: %w", err)
 		}
 		e.f, e.size = f, 0
 	}
@@ -108,50 +109,13 @@ func (p *Pool) rewriteShares(e *entry, list []shares.Share) error {
 		e.f = nil
 	}
 	data := appendRecords(make([]byte, 0, len(list)*shares.ShareSize), list)
-	if err := writeFileAtomic(path, data); err != nil {
-		return err
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("pool: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("pool: reopening %s: %w", path, err)
 	}
 	e.f, e.size = f, int64(len(data))
-	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file that is
-// fsynced and renamed over path, then fsyncs the directory.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("pool: writing %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("pool: writing %s: %w", path, err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("pool: syncing directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("pool: syncing directory %s: %w", dir, err)
-	}
 	return nil
 }

@@ -16,21 +16,12 @@ import (
 	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	dssync "github.com/ipfs/go-datastore/sync"
-	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-)
 
-func newHost(t *testing.T) host.Host {
-	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
+	"github.com/shardcast/shardcast/internal/p2ptest"
+)
 
 func newStore() blockstore.Blockstore {
 	return blockstore.NewBlockstore(dssync.MutexWrap(ds.NewMapDatastore()))
@@ -61,7 +52,7 @@ func connect(t *testing.T, a, b host.Host) {
 }
 
 func TestFetchFromPeersAndFallBack(t *testing.T) {
-	server, server2, client := newHost(t), newHost(t), newHost(t)
+	server, server2, client := p2ptest.Host(t), p2ptest.Host(t), p2ptest.Host(t)
 	sbs, s2bs, local := newStore(), newStore(), newStore()
 	Serve(server, sbs, slog.Default())
 	Serve(server2, s2bs, slog.Default())
@@ -118,7 +109,7 @@ func TestFetchFromPeersAndFallBack(t *testing.T) {
 
 // A peer that answers with the wrong bytes is caught and dropped.
 func TestWrongBlockIsRejected(t *testing.T) {
-	liar, client := newHost(t), newHost(t)
+	liar, client := p2ptest.Host(t), p2ptest.Host(t)
 	want := blocks.NewBlock([]byte("the real block"))
 	liar.SetStreamHandler(Protocol, func(s network.Stream) {
 		defer s.Close()

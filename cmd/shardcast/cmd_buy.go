@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/httpapi"
+	"github.com/shardcast/shardcast/money"
 )
 
 func newBuyCmd(e *env) *cobra.Command {
@@ -51,7 +51,7 @@ func newDonateCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			amount, err := campaign.ParseAmount(args[1], ci.Currency)
+			amount, err := money.Parse(args[1], ci.Currency)
 			if err != nil {
 				return usageError{fmt.Errorf("amount %q: %w", args[1], err)}
 			}
@@ -92,17 +92,17 @@ func (e *env) printReceipt(ri httpapi.ReceiptInfo, asJSON bool) error {
 	}
 	if ri.Pledged {
 		fmt.Fprintf(e.stderr, "pledged %d share(s) for %s %s on %s: the funds are held until %s, taken if the goal is met, returned if not\n",
-			len(ri.Indices), campaign.FormatAmount(ri.Amount, ri.Currency), ri.Currency, ri.Rail, ri.Until)
+			len(ri.Indices), money.Format(ri.Amount, ri.Currency), ri.Currency, ri.Rail, ri.Until)
 		fmt.Fprintln(e.stdout, ri.Offer)
 		return nil
 	}
 	if ri.Receipt == "" {
 		fmt.Fprintf(e.stderr, "%s %s %s on %s: the payment unsealed the shares; the creator's receipt has not come yet\n",
-			ri.Kind, campaign.FormatAmount(ri.Amount, ri.Currency), ri.Currency, ri.Rail)
+			ri.Kind, money.Format(ri.Amount, ri.Currency), ri.Currency, ri.Rail)
 		fmt.Fprintln(e.stdout, ri.Offer)
 		return nil
 	}
-	fmt.Fprintf(e.stderr, "%s %s %s%s, receipt signed by the creator\n", ri.Kind, campaign.FormatAmount(ri.Amount, ri.Currency), ri.Currency, label)
+	fmt.Fprintf(e.stderr, "%s %s %s%s, receipt signed by the creator\n", ri.Kind, money.Format(ri.Amount, ri.Currency), ri.Currency, label)
 	fmt.Fprintln(e.stdout, ri.Offer)
 	return nil
 }
@@ -169,10 +169,10 @@ func newWalletCmd(e *env) *cobra.Command {
 			}
 			// Test money in a bitcoin unit would read as bitcoin: only
 			// --json, which labels it, shows it.
-			if out.Rail == "test" && bitcoinUnit(out.Currency) {
+			if out.Rail == "test" && money.Bitcoin(out.Currency) {
 				return fmt.Errorf("no rail holds real %s on this node: it has no LND node (start the daemon with --lnd-rest, --lnd-cert and --lnd-macaroon); `wallet --json --currency %s` shows its test money in %s, which is not bitcoin", out.Currency, out.Currency, out.Currency)
 			}
-			fmt.Fprintf(e.stdout, "%s %s\n", campaign.FormatAmount(out.Balance, out.Currency), out.Currency)
+			fmt.Fprintf(e.stdout, "%s %s\n", money.Format(out.Balance, out.Currency), out.Currency)
 			if out.Rail == "lightning" {
 				fmt.Fprintln(e.stderr, "in your LND node's channels (the lightning rail)")
 			} else {
@@ -191,14 +191,5 @@ func receiptAmount(r httpapi.ReceiptInfo) string {
 	if r.Currency == "" {
 		return "-"
 	}
-	return campaign.FormatAmount(r.Amount, r.Currency) + " " + r.Currency
-}
-
-// bitcoinUnit reports whether currency counts bitcoin.
-func bitcoinUnit(currency string) bool {
-	switch currency {
-	case "BTC", "SAT", "MSAT":
-		return true
-	}
-	return false
+	return money.Format(r.Amount, r.Currency) + " " + r.Currency
 }

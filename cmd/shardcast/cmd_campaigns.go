@@ -11,6 +11,7 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/httpapi"
+	"github.com/shardcast/shardcast/money"
 )
 
 func newCampaignsCmd(e *env) *cobra.Command {
@@ -49,7 +50,7 @@ func price(ci httpapi.CampaignInfo) string {
 	if ci.SoldOut {
 		return "sold out"
 	}
-	return campaign.FormatAmount(ci.PriceNow, ci.Currency) + " " + ci.Currency
+	return money.Format(ci.PriceNow, ci.Currency) + " " + ci.Currency
 }
 
 // tiers writes a price schedule as "shares 1-2 at 0.50, 3-5 at 1.00 USD",
@@ -65,7 +66,7 @@ func tiers(ci httpapi.CampaignInfo) string {
 		if t.Count > 1 {
 			run += fmt.Sprintf("-%d", t.First+t.Count)
 		}
-		parts[i] = run + " at " + campaign.FormatAmount(t.Price, ci.Currency)
+		parts[i] = run + " at " + money.Format(t.Price, ci.Currency)
 	}
 	return "shares " + strings.Join(parts, ", ") + " " + ci.Currency
 }
@@ -175,11 +176,11 @@ func newStatusCmd(e *env) *cobra.Command {
 				row("needed", fmt.Sprint(ci.Needed))
 			}
 			if shows.Raised {
-				row("raised", campaign.FormatAmount(ci.Raised, ci.Currency)+" "+ci.Currency)
+				row("raised", money.Format(ci.Raised, ci.Currency)+" "+ci.Currency)
 			}
-			row("donated", campaign.FormatAmount(ci.Donated, ci.Currency)+" "+ci.Currency)
+			row("donated", money.Format(ci.Donated, ci.Currency)+" "+ci.Currency)
 			if ci.Goal > 0 {
-				row("goal", campaign.FormatAmount(ci.Goal, ci.Currency)+" "+ci.Currency)
+				row("goal", money.Format(ci.Goal, ci.Currency)+" "+ci.Currency)
 			}
 			if ci.Deadline != "" {
 				row("deadline", ci.Deadline)

@@ -15,6 +15,7 @@ import (
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/httpapi"
 	"github.com/shardcast/shardcast/internal/progress"
+	"github.com/shardcast/shardcast/money"
 )
 
 type publishOptions struct {
@@ -122,7 +123,7 @@ func (o *publishOptions) terms(file string, now time.Time) (campaign.Terms, erro
 		if v == "" {
 			return 0, nil
 		}
-		n, err := campaign.ParseAmount(v, t.Currency)
+		n, err := money.Parse(v, t.Currency)
 		if err != nil {
 			return 0, usageError{fmt.Errorf("--%s: %w", flag, err)}
 		}

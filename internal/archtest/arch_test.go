@@ -108,7 +108,7 @@ var rules = []rule{
 		why: "the program: the CLI, the daemon through node, and the demo, a part of the program"},
 
 	// internal/: leaf helpers and test harnesses.
-	{pkg: "internal/...", except: []string{"internal/testnet", "internal/regtest", "internal/archtest"},
+	{pkg: "internal/...", except: []string{"internal/testnet", "internal/regtest", "internal/childtest", "internal/p2ptest", "internal/archtest"},
 		inside: []string{internal}, not: []string{"os/exec"},
 		why: "leaf helpers: they import nothing above them (no campaign, pay, market, pool, catalog, flow, httpapi or node) and run no programs"},
 	{pkg: "internal/atomicfile", may: []string{},
@@ -117,6 +117,10 @@ var rules = []rule{
 		why: "a test harness: runs the built binary as a user would; only tests use it"},
 	{pkg: "internal/regtest", testOnly: true, inside: []string{internal},
 		why: "a test harness: runs btcd and LND; only tests use it"},
+	{pkg: "internal/childtest", testOnly: true, inside: []string{},
+		why: "a test harness: runs the test binary as a child that crash tests kill; only tests use it"},
+	{pkg: "internal/p2ptest", testOnly: true, inside: []string{},
+		why: "a test harness: libp2p hosts on loopback; only tests use it"},
 	{pkg: "internal/archtest",
 		why: "this test"},
 

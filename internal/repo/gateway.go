@@ -1,5 +1,7 @@
 package repo
 
+import "github.com/shardcast/shardcast/internal/atomicfile"
+
 // gatewayFile records the running daemon's gateway address, as apiFile
 // does its API address, for scripts that fetch from it.
 const gatewayFile = "gateway"
@@ -10,7 +12,7 @@ func GatewayAddr(dir string) (string, error) { return readAddr(dir, gatewayFile,
 
 // SetGatewayAddr records the running daemon's gateway address.
 func (r *Repo) SetGatewayAddr(addr string) error {
-	return WriteFileAtomic(r.Path(gatewayFile), []byte(addr+"\n"), 0o600)
+	return atomicfile.WriteFile(r.Path(gatewayFile), []byte(addr+"\n"), 0o600)
 }
 
 // ClearGatewayAddr removes the record written by SetGatewayAddr.

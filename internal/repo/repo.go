@@ -22,6 +22,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/internal/private"
 )
 
@@ -145,7 +146,7 @@ func InitConfig(dir string, cfg Config) (*Repo, error) {
 	cfg.PeerID = id.String()
 	// The key goes first: a config without a key is a broken repo, a key
 	// without a config is no repo at all and Init can run again.
-	if err := WriteFileAtomic(filepath.Join(dir, keyFile), keyBytes, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, keyFile), keyBytes, 0o600); err != nil {
 		return nil, err
 	}
 	r := &Repo{Dir: dir, Config: cfg, Key: priv}
@@ -210,7 +211,7 @@ func (r *Repo) SaveConfig() error {
 	if err != nil {
 		return fmt.Errorf("encoding config: %w", err)
 	}
-	return WriteFileAtomic(filepath.Join(r.Dir, configFile), append(raw, '\n'), 0o600)
+	return atomicfile.WriteFile(filepath.Join(r.Dir, configFile), append(raw, '\n'), 0o600)
 }
 
 // Path returns the path of name inside the repo.
@@ -222,7 +223,7 @@ func APIAddr(dir string) (string, error) { return readAddr(dir, apiFile, "API") 
 
 // SetAPIAddr records the running daemon's API address.
 func (r *Repo) SetAPIAddr(addr string) error {
-	return WriteFileAtomic(r.Path(apiFile), []byte(addr+"\n"), 0o600)
+	return atomicfile.WriteFile(r.Path(apiFile), []byte(addr+"\n"), 0o600)
 }
 
 // ClearAPIAddr removes the record written by SetAPIAddr.
@@ -250,42 +251,6 @@ func removeIfExists(path string) error {
 	return err
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, fsyncs it and renames it over path.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("renaming into %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
 // APIToken returns the repo's API token, creating it if needed. A daemon
 // whose API is not on loopback requires it for everything that spends,
 // publishes or reveals a key; the CLI reads it from the repo.
@@ -298,7 +263,7 @@ func (r *Repo) APIToken() (string, error) {
 		return "", fmt.Errorf("making an API token: %w", err)
 	}
 	t := hex.EncodeToString(b)
-	if err := WriteFileAtomic(r.Path(tokenFile), []byte(t+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(r.Path(tokenFile), []byte(t+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return t, nil

@@ -86,14 +86,14 @@
   }
 
   // Decimal places between a currency's unit and the minor unit amounts
-  // are counted in, as campaign.Exponent has them: bitcoin is counted in
+  // are counted in, as money.Exponent has them: bitcoin is counted in
   // millisatoshi, the unit of Lightning.
   const decimals = {
     BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, VND: 0, VUV: 0,
     XAF: 0, XOF: 0, XPF: 0, BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3, BTC: 11, SAT: 3, MSAT: 0,
   };
   function places(cur) { return cur && cur.toUpperCase() in decimals ? decimals[cur.toUpperCase()] : 2; }
-  // Bitcoin amounts drop trailing zeros, as campaign.FormatAmount does.
+  // Bitcoin amounts drop trailing zeros, as money.Format does.
   function trimmed(cur) { return cur === "BTC" || cur === "SAT"; }
 
   function money(minor, cur) {

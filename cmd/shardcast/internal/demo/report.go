@@ -9,6 +9,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/shardcast/shardcast/campaign"
+	"github.com/shardcast/shardcast/money"
 )
 
 // Report is what a demo did and what it verified.
@@ -84,9 +85,9 @@ func (r *Report) Summary() string {
 		}
 		fmt.Fprintf(&b, "%-6s %s  ", res.Model, res.Campaign)
 		if res.Model == campaign.ModelOpen {
-			fmt.Fprintf(&b, "%d donations, %s", res.Donations, campaign.FormatAmount(res.Donated, res.Currency))
+			fmt.Fprintf(&b, "%d donations, %s", res.Donations, money.Format(res.Donated, res.Currency))
 		} else {
-			fmt.Fprintf(&b, "%d sales, %d sold, %s", res.Sales, res.Sold, campaign.FormatAmount(res.Raised, res.Currency))
+			fmt.Fprintf(&b, "%d sales, %d sold, %s", res.Sales, res.Sold, money.Format(res.Raised, res.Currency))
 		}
 		fmt.Fprintf(&b, " %s (TEST MONEY); readers %s; checks %d/%d passed\n", res.Currency, strings.Join(res.Readers, ","), ok, len(res.Checks))
 	}

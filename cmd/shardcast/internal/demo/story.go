@@ -8,6 +8,7 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/market"
+	"github.com/shardcast/shardcast/money"
 )
 
 // The campaigns' terms, in minor units of USD.
@@ -200,13 +201,13 @@ func (d *demo) ledger(ctx context.Context, res *Result, wantN, wantSold int, wan
 
 // money formats minor units of the demo's currency.
 func (d *demo) money(v int64) string {
-	return campaign.FormatAmount(v, currency) + " " + currency + " (TEST MONEY)"
+	return money.Format(v, currency) + " " + currency + " (TEST MONEY)"
 }
 
 // paid formats what a purchase cost, from its offer when it has one.
 func (d *demo) paid(p *market.Purchase, fallback int64) string {
 	if p != nil && p.Offer != nil {
-		return campaign.FormatAmount(p.Offer.Price.Minor, p.Offer.Price.Currency) + " " + p.Offer.Price.Currency + " (TEST MONEY)"
+		return money.Format(p.Offer.Price.Minor, p.Offer.Price.Currency) + " " + p.Offer.Price.Currency + " (TEST MONEY)"
 	}
 	return d.money(fallback)
 }
@@ -215,10 +216,10 @@ func (d *demo) paid(p *market.Purchase, fallback int64) string {
 func (d *demo) termsOf(m campaign.Terms) string {
 	switch m.Model {
 	case campaign.ModelOpen:
-		return "free, suggested donations " + campaign.FormatAmount(m.Suggested[0], currency) + "–" + campaign.FormatAmount(m.Suggested[len(m.Suggested)-1], currency) + " " + currency
+		return "free, suggested donations " + money.Format(m.Suggested[0], currency) + "–" + money.Format(m.Suggested[len(m.Suggested)-1], currency) + " " + currency
 	case campaign.ModelPay:
 		return d.money(m.Price) + " each"
 	default:
-		return fmt.Sprintf("%d shares at %s, the first %d at %s", m.Shards, d.money(m.Price), earlyCount, campaign.FormatAmount(earlyPrice, currency))
+		return fmt.Sprintf("%d shares at %s, the first %d at %s", m.Shards, d.money(m.Price), earlyCount, money.Format(earlyPrice, currency))
 	}
 }

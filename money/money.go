@@ -1,10 +1,19 @@
-package campaign
+package money
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
+)
+
+// ErrCurrency says that a currency code is malformed.
+var ErrCurrency = errors.New("wrong or malformed currency")
+
+// Lengths of a currency code, in ASCII capital letters.
+const (
+	MinCurrency = 3
+	MaxCurrency = 8
 )
 
 // exponents lists the currencies whose minor unit is not 1/100 of the
@@ -31,16 +40,40 @@ func Exponent(currency string) int {
 	return 2
 }
 
-// trimmed says which currencies FormatAmount prints without trailing
+// Bitcoin reports whether currency counts bitcoin (BTC, SAT or MSAT, all
+// in millisatoshi).
+func Bitcoin(currency string) bool {
+	switch currency {
+	case "BTC", "SAT", "MSAT":
+		return true
+	}
+	return false
+}
+
+// trimmed says which currencies Format prints without trailing
 // fractional zeros (there are too many of them to be useful).
 func trimmed(currency string) bool { return currency == "BTC" || currency == "SAT" }
 
-// ParseAmount parses a non-negative decimal amount of currency ("2.50",
-// "3", "0.00012") into minor units (250, 300, 12000000 msat). It rejects
-// signs, exponents, separators, more decimals than the currency has, and
-// values that overflow int64.
-func ParseAmount(s, currency string) (int64, error) {
-	if err := checkCurrency(currency); err != nil {
+// CheckCurrency accepts MinCurrency to MaxCurrency ASCII capital letters;
+// its error wraps ErrCurrency.
+func CheckCurrency(c string) error {
+	if len(c) < MinCurrency || len(c) > MaxCurrency {
+		return fmt.Errorf("currency %q: want %d to %d letters A-Z: %w", c, MinCurrency, MaxCurrency, ErrCurrency)
+	}
+	for i := 0; i < len(c); i++ {
+		if c[i] < 'A' || c[i] > 'Z' {
+			return fmt.Errorf("currency %q: want %d to %d letters A-Z: %w", c, MinCurrency, MaxCurrency, ErrCurrency)
+		}
+	}
+	return nil
+}
+
+// Parse parses a non-negative decimal amount of currency ("2.50", "3",
+// "0.00012") into minor units (250, 300, 12000000 msat). It rejects signs,
+// exponents, spaces, separators, more decimals than the currency has,
+// values that overflow int64, and a malformed currency (ErrCurrency).
+func Parse(s, currency string) (int64, error) {
+	if err := CheckCurrency(currency); err != nil {
 		return 0, fmt.Errorf("amount %q: %w", s, err)
 	}
 	exp := Exponent(currency)
@@ -72,16 +105,15 @@ func digits(s string) bool {
 	return true
 }
 
-// FormatAmount formats minor units of currency as a decimal: 250 USD is
-// "2.50", 5 JPY is "5". BTC and SAT drop trailing fractional zeros
-// (250000 msat is "0.0000025" BTC or "250" SAT). Negative amounts get a
-// leading '-'.
-func FormatAmount(v int64, currency string) string {
+// Format formats minor units of currency as a decimal: 250 USD is "2.50",
+// 5 JPY is "5". BTC and SAT drop trailing fractional zeros (250000 msat
+// is "0.0000025" BTC or "250" SAT). Negative amounts get a leading '-'.
+func Format(v int64, currency string) string {
 	exp := Exponent(currency)
 	sign := ""
 	u := uint64(v)
 	if v < 0 {
-		sign, u = "-", uint64(-(v+1))+1 // no overflow at MinInt64
+		sign, u = "-", -u // two's complement: right for math.MinInt64 too
 	}
 	s := strconv.FormatUint(u, 10)
 	if exp == 0 {
@@ -98,28 +130,4 @@ func FormatAmount(v int64, currency string) string {
 		}
 	}
 	return sign + whole + "." + frac
-}
-
-// ParseDeadline parses a deadline given as an RFC 3339 time
-// ("2026-12-31T23:59:59Z") or as a Go duration from now ("90s", "72h").
-// The result is in UTC, truncated to whole seconds (the manifest's
-// resolution), and must be after now.
-func ParseDeadline(s string, now time.Time) (time.Time, error) {
-	var t time.Time
-	if d, err := time.ParseDuration(s); err == nil {
-		if d <= 0 {
-			return time.Time{}, fmt.Errorf("deadline %q: duration must be positive", s)
-		}
-		t = now.Add(d)
-	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
-		return time.Time{}, fmt.Errorf("deadline %q: want an RFC 3339 time or a duration like 72h", s)
-	}
-	t = t.Truncate(time.Second).UTC()
-	if !t.After(now) {
-		return time.Time{}, fmt.Errorf("deadline %q: %s is not in the future", s, t.Format(time.RFC3339))
-	}
-	if t.Unix() > maxUnix {
-		return time.Time{}, fmt.Errorf("deadline %q: after year 9999", s)
-	}
-	return t, nil
 }
