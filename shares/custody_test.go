@@ -420,3 +420,30 @@ func ExampleDeal() {
 	// true <nil>
 	// shares: 1 custody parts, want 2: too few custody parts
 }
+
+// TestDealByHand: with small coefficients the parts can be checked by
+// hand. Secret 1, a_1 = 2, a_2 = 3: f(j) = 1 + 2j + 3j², so the parts are
+// 6, 17, 34, 57, and the commitments are 1·G, 2·G, 3·G.
+func TestDealByHand(t *testing.T) {
+	small := func(v byte) (s [32]byte) { s[0] = v; return s }
+	var rnd []byte
+	for _, a := range []byte{2, 3} {
+		s := small(a)
+		rnd = append(append(rnd, s[:]...), make([]byte, 32)...)
+	}
+	parts, c, err := shares.Deal(bytes.NewReader(rnd), small(1), 3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []byte{6, 17, 34, 57} {
+		if got := parts[i]; got.Index != uint8(i+1) || got.Value != small(want) {
+			t.Errorf("part %d: got index %d value %x, want %d", i+1, got.Index, got.Value, want)
+		}
+	}
+	for k := range 3 {
+		want, _ := shares.SecretCommitment(small(byte(k + 1)))
+		if got, _ := c.Commitment(k); got != want {
+			t.Errorf("A_%d: got %x, want %d·G = %x", k, got, k+1, want)
+		}
+	}
+}
