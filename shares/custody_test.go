@@ -72,6 +72,9 @@ func TestDealEverySubset(t *testing.T) {
 						t.Errorf("VerifyPart(%v): %v", p, err)
 					}
 				}
+				if err := c.VerifyParts(parts); err != nil {
+					t.Errorf("VerifyParts: %v", err)
+				}
 				for mask := uint64(0); mask < 1<<m; mask++ {
 					sub := pick(parts, mask)
 					switch len(sub) {
@@ -107,6 +110,9 @@ func TestDealLarge(t *testing.T) {
 				if err := c.VerifyPart(p); err != nil {
 					t.Fatalf("VerifyPart(%v): %v", p, err)
 				}
+			}
+			if err := c.VerifyParts(parts); err != nil {
+				t.Fatalf("VerifyParts: %v", err)
 			}
 			rng := rand.New(rand.NewChaCha8([32]byte{3}))
 			sub := append([]shares.Part(nil), parts...)
@@ -197,9 +203,15 @@ func TestVerifyPartRejects(t *testing.T) {
 					t.Errorf("CombineParts(%v): got %x, %v, want a PartError for index %d", set, got, err, tt.index)
 				}
 			}
+			if err := c.VerifyParts(append(good, tt.part)); !errors.As(err, &pe) || pe.Index != tt.index {
+				t.Errorf("VerifyParts: got %v, want a PartError for index %d", err, tt.index)
+			}
 			if tt.part.Index >= 1 && tt.part.Index <= m {
 				all := append([]shares.Part(nil), parts...)
 				all[tt.part.Index-1] = tt.part
+				if err := c.VerifyParts(all); !errors.As(err, &pe) || pe.Index != tt.index {
+					t.Errorf("VerifyParts of all with a bad one: got %v, want a PartError for index %d", err, tt.index)
+				}
 				if got, err := shares.CombineParts(c, x, all); !errors.Is(err, shares.ErrBadPart) {
 					t.Errorf("CombineParts of all with a bad one: got %x, %v, want ErrBadPart", got, err)
 				}
@@ -235,6 +247,12 @@ func TestCombinePartsRefuses(t *testing.T) {
 	if _, err := shares.CombineParts(&empty, x, parts); err == nil {
 		t.Errorf("CombineParts against empty commitments: got nil error")
 	}
+	if err := empty.VerifyParts(parts); err == nil {
+		t.Errorf("VerifyParts against empty commitments: got nil error")
+	}
+	if err := c.VerifyParts(nil); err != nil {
+		t.Errorf("VerifyParts(nil): got %v, want nil", err)
+	}
 	if err := empty.VerifyPart(parts[0]); err == nil {
 		t.Errorf("VerifyPart against empty commitments: got nil error")
 	}
@@ -265,6 +283,13 @@ func TestCombinePartsRefuses(t *testing.T) {
 				p.Index = uint8(rng.IntN(256))
 			}
 			set = append(set, p)
+		}
+		allGood := true
+		for _, p := range set {
+			allGood = allGood && c.VerifyPart(p) == nil
+		}
+		if err := c.VerifyParts(set); (err == nil) != allGood {
+			t.Fatalf("VerifyParts(%v): got %v, want an error iff some part fails VerifyPart (all good: %v)", set, err, allGood)
 		}
 		got, err := shares.CombineParts(c, x, set)
 		if err == nil && got != secret {
