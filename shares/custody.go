@@ -223,11 +223,22 @@ func Deal(rand io.Reader, secret [ScalarSize]byte, t, m int) ([]Part, *Custody, 
 	}
 	v = zero
 
+	// The commitments, as Split makes its own: (a_k/2)·G for every k, then
+	// one batched double-and-encode; doubling the halves gives the points.
 	c := &Custody{t: t, m: m, enc: make([]byte, t*PointSize), pts: make([]edwards25519.Point, t)}
+	coef := make([]Share, t)
+	defer clear(coef)
 	for k := range a {
-		c.pts[k].ScalarBaseMult(&a[k])
-		enc := baseMultEncode(&a[k])
-		copy(c.enc[k*PointSize:], enc[:])
+		copy(coef[k].Value[:], a[k].Bytes())
+	}
+	w := new(worker)
+	valid := w.flags(t)
+	for k := range valid {
+		valid[k] = true
+	}
+	w.commit(coef, c.enc, valid)
+	for k := range c.pts {
+		c.pts[k].Add(&w.points[k], &w.points[k])
 	}
 	return parts, c, nil
 }
