@@ -174,7 +174,7 @@ func (c *Custody) CheckX(x [PointSize]byte) error {
 // each reduced modulo the group order (so the coefficients are uniform);
 // nil means crypto/rand.Reader. Should a_{t−1} come out zero (probability
 // 2^-252), another 64 bytes are read for it, so that f has degree exactly
-// t−1. The parts and commitments are a pure function of x and the bytes
+// t−1; after 8 zeros in a row Deal gives up on the reader. The parts and commitments are a pure function of x and the bytes
 // read. Secret values are handled with constant-time scalar arithmetic.
 func Deal(rand io.Reader, secret [ScalarSize]byte, t, m int) ([]Part, *Custody, error) {
 	if m < 1 || m > MaxCustodians {
@@ -195,7 +195,10 @@ func Deal(rand io.Reader, secret [ScalarSize]byte, t, m int) ([]Part, *Custody, 
 	defer clear(buf[:])
 	var zero edwards25519.Scalar
 	for k := 1; k < t; k++ {
-		for {
+		for try := 0; ; try++ {
+			if try == 8 {
+				return nil, nil, fmt.Errorf("shares: randomness gave a zero top coefficient %d times", try)
+			}
 			if _, err := io.ReadFull(rand, buf[:]); err != nil {
 				return nil, nil, fmt.Errorf("shares: reading randomness for coefficient %d: %w", k, err)
 			}
@@ -243,7 +246,7 @@ func Deal(rand io.Reader, secret [ScalarSize]byte, t, m int) ([]Part, *Custody, 
 	return parts, c, nil
 }
 
-// smallScalar sets s to the integer v.
+// setSmall sets s to the integer v.
 func setSmall(s *edwards25519.Scalar, v uint8) {
 	var b [ScalarSize]byte
 	b[0] = v

@@ -142,6 +142,7 @@ func TestDealErrors(t *testing.T) {
 		{"secret l", l, 2, 3, make([]byte, 64)},
 		{"short randomness", one, 3, 3, make([]byte, 127)},
 		{"top coefficient always zero", one, 2, 3, make([]byte, 640)},
+		{"top coefficient zero, then EOF", one, 2, 3, make([]byte, 64)},
 	}
 	for _, tt := range tests {
 		if ps, c, err := shares.Deal(bytes.NewReader(tt.rand), tt.secret, tt.t, tt.m); err == nil {
