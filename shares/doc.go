@@ -175,4 +175,10 @@
 // 100 MiB peak; Check plus Combine about 6–7 s and 160 MiB. Split, Check and
 // VerifyBatch spread their work over GOMAXPROCS goroutines; their results
 // do not depend on it.
+//
+// Deal commits to its coefficients the way Split commits to shares.
+// VerifyPart evaluates the custody commitments by Horner's rule, each
+// step a double-and-add over the 8 bits of the index; VerifyParts uses
+// filippo.io/edwards25519's variable-time multi-scalar multiplication.
+// Custody figures for M up to 255 are in docs/BENCHMARKS.md.
 package shares
