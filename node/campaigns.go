@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -18,16 +14,13 @@ import (
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
-	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/keystore"
 	"github.com/shardcast/shardcast/seal"
 )
 
 // Repo directories of the paid models.
 const (
 	catalogDir = "campaigns"
-	// keysDir holds one age identity per encrypted content CID this node can
-	// decrypt: its own works, and those it bought or saw unlocked.
-	keysDir = "keys"
 )
 
 // nodeIdentityPurpose derives the node's long-term age identity, to which
@@ -47,25 +40,18 @@ func (n *Node) AgeIdentity() (*age.X25519Identity, error) {
 }
 
 // ContentKey returns the age identity that decrypts content c, if this node
-// holds it.
+// holds it (an error wrapping ErrLocked if not).
 func (n *Node) ContentKey(c cid.Cid) (*age.X25519Identity, error) {
-	raw, err := os.ReadFile(filepath.Join(n.repo.Path(keysDir), c.String()+".key"))
-	if errors.Is(err, fs.ErrNotExist) {
+	id, err := n.keys.ContentKey(c)
+	if errors.Is(err, keystore.ErrNotFound) {
 		return nil, fmt.Errorf("%w: no key for %s", ErrLocked, c)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading key of %s: %w", c, err)
-	}
-	return seal.ParseIdentity(strings.TrimSpace(string(raw)))
+	return id, err
 }
 
 // SaveContentKey stores the identity that decrypts content c.
 func (n *Node) SaveContentKey(c cid.Cid, id *age.X25519Identity) error {
-	dir := n.repo.Path(keysDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	return repo.WriteFileAtomic(filepath.Join(dir, c.String()+".key"), []byte(id.String()+"\n"), 0o600)
+	return n.keys.SaveContentKey(c, id)
 }
 
 // Catalog returns the campaigns this node knows.
@@ -219,8 +205,7 @@ func (n *Node) follows(e catalog.Entry) bool {
 	if e.Manifest.Model == campaign.ModelOpen {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(n.repo.Path(keysDir), e.Manifest.Content.String()+".key"))
-	return err == nil
+	return n.keys.HasContentKey(e.Manifest.Content)
 }
 
 // followPurchases follows the creators this node bought from or donated

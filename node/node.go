@@ -30,6 +30,7 @@ import (
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
 	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/keystore"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/pay/lightning"
@@ -66,6 +67,7 @@ type Options struct {
 // Node is a running peer.
 type Node struct {
 	repo   *repo.Repo
+	keys   *keystore.Store
 	store  *content.Store
 	log    *slog.Logger
 	host   host.Host // nil when offline
@@ -117,7 +119,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	nctx, cancel := context.WithCancel(context.Background())
-	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint,
+	n := &Node{repo: r, keys: keystore.New(r.Dir), store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint,
 		cheat: opts.Cheat, lnd: opts.Lightning,
 		shards: shardsState{commitments: map[cid.Cid]*shares.Commitments{}, tracking: map[cid.Cid]*tracked{}}}
 	if n.lnd == nil {

@@ -3,8 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
-	"github.com/shardcast/shardcast/internal/repo"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/pay/lightning"
@@ -26,10 +23,6 @@ import (
 // deliveries stay honest. Tests use it to check that buyers catch the
 // creator and that every node then rejects its campaigns.
 const CheatBadShare = "bad-share"
-
-// proofsDir holds the proofs this node made as a buyer, one file per
-// offer, ready for `shardcast verify-proof`.
-const proofsDir = "proofs"
 
 func (n *Node) sealHook() func(*market.Offer, []byte) {
 	if n.cheat != CheatBadShare {
@@ -99,12 +92,9 @@ func (n *Node) delivered(p *market.Purchase) {
 // caught keeps a proof that a creator sealed bad shares for this node,
 // and tells the network.
 func (n *Node) caught(p *market.Proof) {
-	path := n.ProofPath(p.Offer.ID)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
-		err = repo.WriteFileAtomic(path, p.Marshal(), 0o600)
-		if err != nil {
-			n.log.Error("saving a proof of misbehaviour", "offer", p.Offer.ID, "err", err)
-		}
+	path, err := n.keys.SaveProof(p.Offer.ID.String(), p.Marshal())
+	if err != nil {
+		n.log.Error("saving a proof of misbehaviour", "offer", p.Offer.ID, "err", err)
 	}
 	n.log.Warn("caught a creator sealing bad shares", "campaign", p.Offer.Campaign, "offer", p.Offer.ID, "proof", path)
 	n.wg.Add(1)
@@ -118,7 +108,7 @@ func (n *Node) caught(p *market.Proof) {
 
 // ProofPath is where this node keeps its proof against an offer.
 func (n *Node) ProofPath(id market.OfferID) string {
-	return filepath.Join(n.repo.Path(proofsDir), id.String()+".proof")
+	return n.keys.ProofPath(id.String())
 }
 
 // verifyProof checks a proof of misbehaviour completely, fetching the

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,7 +17,6 @@ import (
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
 	"github.com/shardcast/shardcast/internal/peerlimit"
-	"github.com/shardcast/shardcast/internal/repo"
 	"github.com/shardcast/shardcast/seal"
 	"github.com/shardcast/shardcast/shares"
 )
@@ -27,9 +24,6 @@ import (
 // Repo directories of the shards model.
 const (
 	poolDir = "pool"
-	// sharesDir holds, on the creator's node, every share of each of its
-	// shards campaigns (36 bytes each, by index), named by content CID.
-	sharesDir = "shares"
 )
 
 // shardsState is what the node keeps in memory about shards campaigns.
@@ -88,14 +82,7 @@ func (n *Node) publishShards(ctx context.Context, m *campaign.Manifest, r io.Rea
 	if err != nil {
 		return fmt.Errorf("importing encrypted content: %w", err)
 	}
-	raw := make([]byte, 0, len(list)*shares.ShareSize)
-	for _, s := range list {
-		raw, _ = s.AppendBinary(raw)
-	}
-	if err := os.MkdirAll(n.repo.Path(sharesDir), 0o700); err != nil {
-		return err
-	}
-	if err := repo.WriteFileAtomic(filepath.Join(n.repo.Path(sharesDir), contentCID.String()+".shares"), raw, 0o600); err != nil {
+	if err := n.keys.SaveShares(contentCID, list); err != nil {
 		return err
 	}
 	if err := n.SaveContentKey(contentCID, id); err != nil {
@@ -120,23 +107,7 @@ func (n *Node) publishShards(ctx context.Context, m *campaign.Manifest, r io.Rea
 
 // ownShare reads share index of one of this node's shards campaigns.
 func (n *Node) ownShare(m *campaign.Manifest, index uint32) (shares.Share, error) {
-	f, err := os.Open(filepath.Join(n.repo.Path(sharesDir), m.Content.String()+".shares"))
-	if err != nil {
-		return shares.Share{}, fmt.Errorf("reading shares: %w", err)
-	}
-	defer f.Close()
-	buf := make([]byte, shares.ShareSize)
-	if _, err := f.ReadAt(buf, int64(index)*shares.ShareSize); err != nil {
-		return shares.Share{}, fmt.Errorf("reading share %d: %w", index, err)
-	}
-	var s shares.Share
-	if err := s.UnmarshalBinary(buf); err != nil {
-		return shares.Share{}, err
-	}
-	if s.Index != index {
-		return shares.Share{}, fmt.Errorf("share file holds index %d at %d", s.Index, index)
-	}
-	return s, nil
+	return n.keys.Share(m.Content, index)
 }
 
 // commitmentsOf returns a shards campaign's checked commitments, fetching
