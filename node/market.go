@@ -5,8 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
 	"time"
 
 	"filippo.io/age"
@@ -29,10 +27,25 @@ const (
 	peerAddrTTL = time.Hour
 )
 
-// CrashAfterSale is the crash point (Options.CrashPoint) at which the
-// daemon kills itself once a sale is durable and before its delivery is
-// sent. Tests use it to check that no sale is lost or doubled.
-const CrashAfterSale = "market-after-commit"
+// events is what the market reports to the node.
+type events struct{ n *Node }
+
+func (e events) Committed(c cid.Cid, _ market.OfferID) {
+	go func() {
+		e.n.publishSold(e.n.ctx, c)
+		e.n.publishState(e.n.ctx, c)
+	}()
+}
+
+func (e events) Pledged(c cid.Cid) { go e.n.publishState(e.n.ctx, c) }
+
+func (e events) Delivered(p *market.Purchase) { e.n.delivered(p) }
+
+func (e events) Caught(p *market.Proof) { e.n.caught(p) }
+
+func (e events) Completed(ctx context.Context, p *market.Purchase) error {
+	return e.n.completed(ctx, p)
+}
 
 // startMarket opens the ledger and the test rail and starts selling this
 // node's campaigns and buying others'.
@@ -63,19 +76,7 @@ func (n *Node) startMarket() error {
 		}
 		rails = append(rails, n.lnRail)
 	}
-	opts := &market.ServerOptions{Logger: n.log, SealHook: n.sealHook(), AfterPledge: func(c cid.Cid) {
-		go n.publishState(n.ctx, c)
-	}, AfterCommit: func(c cid.Cid, _ market.OfferID) {
-		if n.crashPoint == CrashAfterSale {
-			// Test only: die as a power cut would, with the sale on disk
-			// and the delivery not yet sent.
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		}
-		go func() {
-			n.publishSold(n.ctx, c)
-			n.publishState(n.ctx, c)
-		}()
-	}}
+	opts := &market.ServerOptions{Logger: n.log, Events: events{n}}
 	if n.seller, err = market.NewServer(n.host, n.repo.Key, n.ledger, rails, marketSource{n}, opts); err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func (n *Node) startMarket() error {
 	if err != nil {
 		return err
 	}
-	copts := &market.ClientOptions{Delivered: n.delivered, Caught: n.caught, Completed: n.completed}
+	copts := &market.ClientOptions{Events: events{n}}
 	if n.buyer, err = market.NewClient(n.host, n.ledger, id, rails, copts); err != nil {
 		return err
 	}

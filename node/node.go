@@ -51,12 +51,6 @@ type Options struct {
 	Offline bool
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger
-	// CrashPoint names a point at which the node kills itself, for crash
-	// tests only (see CrashAfterSale); empty in normal use.
-	CrashPoint string
-	// Cheat makes the node a dishonest creator, for tests of what honest
-	// nodes do about one (see CheatBadShare); empty in normal use.
-	Cheat string
 	// Lightning, if set, overrides the repo's LND settings.
 	Lightning *repo.Lightning
 	// RefetchTimeout bounds the fetch from peers of a block found corrupt
@@ -78,11 +72,9 @@ type Node struct {
 	local  *content.Refetching  // the block service's store: verified, corrupt blocks fetched again
 	prov   *provider
 
-	crashPoint string
-	cheat      string
-	lnd        *repo.Lightning
-	stateMu    sync.Mutex   // serialises publishState
-	xfer       *xfer.Server // nil when offline
+	lnd     *repo.Lightning
+	stateMu sync.Mutex   // serialises publishState
+	xfer    *xfer.Server // nil when offline
 
 	// paying holds a channel for each pay campaign a Buy is checking and
 	// buying, closed when it returns (see lockPay); payMu guards it.
@@ -119,8 +111,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	nctx, cancel := context.WithCancel(context.Background())
-	n := &Node{repo: r, keys: keystore.New(r.Dir), store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint,
-		cheat: opts.Cheat, lnd: opts.Lightning,
+	n := &Node{repo: r, keys: keystore.New(r.Dir), store: store, log: opts.Logger, ctx: nctx, cancel: cancel, lnd: opts.Lightning,
 		shards: shardsState{commitments: map[cid.Cid]*shares.Commitments{}, tracking: map[cid.Cid]*tracked{}}}
 	if n.lnd == nil {
 		n.lnd = r.Config.Lightning

@@ -18,23 +18,6 @@ import (
 // Lightning: pledges of all-or-nothing campaigns, sealed (atomic) share
 // sales, and proofs against creators who seal bad shares.
 
-// CheatBadShare is the cheat (Options.Cheat) with which a creator's node
-// seals a corrupted first share into every locked offer, while its
-// deliveries stay honest. Tests use it to check that buyers catch the
-// creator and that every node then rejects its campaigns.
-const CheatBadShare = "bad-share"
-
-func (n *Node) sealHook() func(*market.Offer, []byte) {
-	if n.cheat != CheatBadShare {
-		return nil
-	}
-	return func(o *market.Offer, plain []byte) {
-		if len(plain) > 4 {
-			plain[4] ^= 1 // the low byte of the first share's value
-		}
-	}
-}
-
 // checkRails checks that this node can take payments on every rail the
 // terms name, and what the lightning rail and pledges ask of the terms.
 func (n *Node) checkRails(m *campaign.Manifest) error {
