@@ -29,13 +29,13 @@ import (
 
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
+	"github.com/shardcast/shardcast/flow"
 	"github.com/shardcast/shardcast/internal/repo"
 	"github.com/shardcast/shardcast/keystore"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/pay/lightning"
 	"github.com/shardcast/shardcast/pool"
-	"github.com/shardcast/shardcast/shares"
 	"github.com/shardcast/shardcast/xfer"
 )
 
@@ -72,22 +72,18 @@ type Node struct {
 	local  *content.Refetching  // the block service's store: verified, corrupt blocks fetched again
 	prov   *provider
 
-	lnd     *repo.Lightning
-	stateMu sync.Mutex   // serialises publishState
-	xfer    *xfer.Server // nil when offline
+	lnd  *repo.Lightning
+	xfer *xfer.Server // nil when offline
 
-	// paying holds a channel for each pay campaign a Buy is checking and
-	// buying, closed when it returns (see lockPay); payMu guards it.
-	payMu  sync.Mutex
-	paying map[cid.Cid]*payLock
+	// flow runs the workflows across the parts below.
+	flow *flow.Flow
 
 	catalog *catalog.Catalog
 	gossip  *catalog.Gossip // nil when offline
 
 	// The share pool, nil when offline.
 	pool       *pool.Pool
-	poolGossip *pool.Gossip
-	shards     shardsState
+	poolGossip *pool.Gossip // nil when offline
 
 	// The market, nil when offline.
 	testRail *pay.TestRail
@@ -111,8 +107,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	nctx, cancel := context.WithCancel(context.Background())
-	n := &Node{repo: r, keys: keystore.New(r.Dir), store: store, log: opts.Logger, ctx: nctx, cancel: cancel, lnd: opts.Lightning,
-		shards: shardsState{commitments: map[cid.Cid]*shares.Commitments{}, tracking: map[cid.Cid]*tracked{}}}
+	n := &Node{repo: r, keys: keystore.New(r.Dir), store: store, log: opts.Logger, ctx: nctx, cancel: cancel, lnd: opts.Lightning}
 	if n.lnd == nil {
 		n.lnd = r.Config.Lightning
 	}
@@ -122,7 +117,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		}
 	}()
 	if n.catalog, err = catalog.Open(r.Path(catalogDir), catalog.WithProofVerifier(n.verifyProof),
-		catalog.WithFollowed(n.follows)); err != nil {
+		catalog.WithFollowed(flow.Follows(n.ID(), n.keys))); err != nil {
 		return nil, err
 	}
 	if n.pool, err = pool.Open(r.Path(poolDir)); err != nil {
@@ -132,7 +127,8 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		n.local = content.NewRefetching(store.Blocks, nil, 0, n.log)
 		n.blocks = blockservice.New(n.local, nil)
 		n.prov = newProvider(n, nil)
-		n.startPool()
+		n.flow = n.newFlow()
+		n.startFlow(ctx)
 		return n, nil
 	}
 	listen := r.Config.Listen
@@ -185,6 +181,11 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	n.local = content.NewRefetching(n.cache, ex, opts.RefetchTimeout, n.log)
 	n.blocks = blockservice.New(n.local, ex)
 	n.prov = newProvider(n, n.dht)
+	if err := n.openMoney(); err != nil {
+		return nil, err
+	}
+	// Built before anything can report to it: gossip, the market.
+	n.flow = n.newFlow()
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host, pool.PubSubOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("starting gossipsub: %w", err)
@@ -192,16 +193,13 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	if n.gossip, err = catalog.StartGossip(n.ctx, n.catalog, n.host, ps, n.log); err != nil {
 		return nil, err
 	}
-	if err := n.startMarket(); err != nil {
-		return nil, err
-	}
-	n.followPurchases(ctx)
 	if n.poolGossip, err = pool.StartGossip(n.ctx, n.pool, n.host, ps, n.log); err != nil {
 		return nil, err
 	}
-	n.startPool()
-	n.wg.Add(1)
-	go func() { defer n.wg.Done(); n.deadlineLoop() }()
+	if err := n.startMarket(); err != nil {
+		return nil, err
+	}
+	n.startFlow(ctx)
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.bootstrapLoop(boot) }()
 	go func() { defer n.wg.Done(); n.prov.run(n.ctx) }()
@@ -287,7 +285,7 @@ func (n *Node) Peers() []peer.ID {
 }
 
 // ErrOffline is returned for network operations on an offline node.
-var ErrOffline = errors.New("node is offline")
+var ErrOffline = flow.ErrOffline
 
 // Connect dials the peer at a multiaddr that ends in /p2p/ID.
 func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
@@ -352,9 +350,21 @@ func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.ID
 // BlockService returns the node's block service (local store + bitswap).
 func (n *Node) BlockService() blockservice.BlockService { return n.blocks }
 
+// startFlow routes the catalog's and the pool's news to the workflows and
+// starts them.
+func (n *Node) startFlow(ctx context.Context) {
+	n.pool.OnUnlock(n.unlocked)
+	n.catalog.OnNew(n.flow.Track)
+	n.catalog.OnEvict(n.flow.Untrack)
+	n.flow.Start(ctx)
+}
+
 // Close stops the node.
 func (n *Node) Close() error {
 	n.cancel()
+	if n.flow != nil {
+		n.flow.Stop()
+	}
 	var errs []error
 	if n.seller != nil {
 		errs = append(errs, n.seller.Close())
@@ -372,6 +382,9 @@ func (n *Node) Close() error {
 		errs = append(errs, n.host.Close())
 	}
 	n.wg.Wait()
+	if n.flow != nil {
+		n.flow.Close()
+	}
 	if n.cache != nil {
 		n.cache.Close()
 	}
