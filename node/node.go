@@ -2,8 +2,12 @@
 // QUIC), the Kademlia DHT, bitswap client and server, the block store, the
 // providing of what the peer holds, and the HTTP API and gateway.
 //
-// It is the only package that knows about all the others. A Node is made by
-// New from an opened repo and runs until Close; Serve runs its HTTP side.
+// It is the only package that knows about all the others, and it holds no
+// workflow of its own: it builds the parts, hands them to a flow.Flow (which
+// publishes, buys, releases, keeps deadlines and hears the market's events)
+// and closes them. Its methods that httpapi calls delegate to the Flow or
+// read a part. A Node is made by New from an opened repo and runs until
+// Close; Serve runs its HTTP side.
 package node
 
 import (

@@ -23,6 +23,10 @@ var transitive = map[string][]string{
 	"catalog":  {mod + "pay", mod + "market", mod + "node", mod + "httpapi", mod + "content"},
 	"market":   {mod + "node", mod + "httpapi", mod + "content", mod + "catalog"},
 	"httpapi":  {mod + "node"},
+	// flow sees the parts through its own interfaces: it never reaches
+	// for the block store, the pool, the transport or the HTTP side.
+	"flow":     {mod + "node", mod + "httpapi", mod + "content", mod + "pool", mod + "xfer", "github.com/ipfs/boxo/"},
+	"keystore": {"net/http", "github.com/libp2p/go-libp2p/p2p/", mod + "pay", mod + "market", mod + "node", mod + "httpapi", mod + "catalog", mod + "content", mod + "flow"},
 	"web":      {mod, "github.com/"},
 }
 
@@ -30,6 +34,7 @@ var direct = map[string][]string{
 	"content": {"net/http", "github.com/libp2p/"},
 	"catalog": {"net/http"},
 	"market":  {"net/http"},
+	"flow":    {"net/http", "github.com/libp2p/go-libp2p/p2p/"},
 }
 
 func list(t *testing.T, args ...string) ([]string, bool) {
