@@ -21,15 +21,9 @@ import (
 // with market.ErrHeld, a share count out of range with
 // market.ErrBadOrder; neither charges anything.
 func (f *Flow) Buy(ctx context.Context, id cid.Cid, k int, request string) (*market.Purchase, error) {
-	if f.p.Buyer == nil {
-		return nil, ErrOffline
-	}
-	e, err := f.p.Catalog.Get(id)
+	e, err := f.paidCampaign(id, "nothing to buy")
 	if err != nil {
 		return nil, err
-	}
-	if e.Manifest.Creator == f.p.Self {
-		return nil, errors.New("this node is the campaign's creator: nothing to buy")
 	}
 	if e.Rejected != "" {
 		return nil, fmt.Errorf("campaign %s: %w: %s", id, catalog.ErrRejected, e.Rejected)
@@ -218,15 +212,9 @@ func (f *Flow) checkBuy(ctx context.Context, e catalog.Entry, k int) error {
 // campaign's creator, under the caller's request ID if it gives one, as
 // Buy does.
 func (f *Flow) Donate(ctx context.Context, id cid.Cid, amount int64, request string) (*market.Purchase, error) {
-	if f.p.Buyer == nil {
-		return nil, ErrOffline
-	}
-	e, err := f.p.Catalog.Get(id)
+	e, err := f.paidCampaign(id, "it cannot donate to itself")
 	if err != nil {
 		return nil, err
-	}
-	if e.Manifest.Creator == f.p.Self {
-		return nil, errors.New("this node is the campaign's creator: it cannot donate to itself")
 	}
 	f.follow(e)
 	again, err := f.knownRequest(ctx, request)
@@ -237,4 +225,21 @@ func (f *Flow) Donate(ctx context.Context, id cid.Cid, amount int64, request str
 		return nil, err
 	}
 	return f.p.Buyer.Donate(ctx, market.Order{Campaign: id, Manifest: e.Manifest, Request: request}, amount)
+}
+
+// paidCampaign returns the campaign a Buy or Donate pays for, refusing on an
+// offline node and for this node's own campaigns (why says what it
+// cannot do then).
+func (f *Flow) paidCampaign(id cid.Cid, why string) (catalog.Entry, error) {
+	if f.p.Buyer == nil {
+		return catalog.Entry{}, ErrOffline
+	}
+	e, err := f.p.Catalog.Get(id)
+	if err != nil {
+		return catalog.Entry{}, err
+	}
+	if e.Manifest.Creator == f.p.Self {
+		return catalog.Entry{}, fmt.Errorf("this node is the campaign's creator: %s", why)
+	}
+	return e, nil
 }
