@@ -34,20 +34,10 @@ type ClientOptions struct {
 	AttemptTimeout time.Duration
 	// Now is the client's clock; nil means time.Now.
 	Now func() time.Time
-	// Delivered, if set, receives each locked purchase whose shares the
-	// payment unsealed, as soon as they are verified: a pledge settled
-	// long after Buy returned, or a sale whose creator vanished before
-	// its receipt. It must not block.
-	Delivered func(*Purchase)
-	// Caught, if set, receives each proof that a creator sealed bad
-	// shares. It must not block.
-	Caught func(*Proof)
-	// Completed, if set, receives each purchase the client completed
-	// (delivered and verified, not a pledge), whoever waits for it or
-	// none: the node stores the key or publishes the shares there. It
-	// runs before any waiter learns the outcome; its error becomes the
-	// waiter's.
-	Completed func(ctx context.Context, p *Purchase) error
+	// Events, if set, hears of each locked purchase whose shares a
+	// payment unsealed (Delivered), each proof that a creator sealed bad
+	// shares (Caught) and each purchase completed (Completed).
+	Events Events
 }
 
 func (o *ClientOptions) applyDefaults() {
@@ -64,6 +54,9 @@ func (o *ClientOptions) applyDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Events == nil {
+		o.Events = NoEvents{}
 	}
 }
 
@@ -159,7 +152,7 @@ type Purchase struct {
 	Shares []shares.Share
 	// Pledged says the purchase is a pledge to an all-or-nothing
 	// campaign: the funds are held until Until, the campaign's deadline,
-	// and the shares arrive (see ClientOptions.Delivered) only if the
+	// and the shares arrive (see Events.Delivered) only if the
 	// goal is met; otherwise the funds return.
 	Pledged bool
 	Until   time.Time

@@ -291,10 +291,7 @@ func (c *Client) drive(ctx context.Context, o Order, creator peer.ID, rail pay.R
 }
 
 func (c *Client) completed(ctx context.Context, p *Purchase) error {
-	if c.opts.Completed == nil {
-		return nil
-	}
-	return c.opts.Completed(context.WithoutCancel(ctx), p)
+	return c.opts.Events.Completed(context.WithoutCancel(ctx), p)
 }
 
 func (c *Client) payAndCollect(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer) (*Purchase, error) {

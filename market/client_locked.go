@@ -13,7 +13,7 @@ import (
 )
 
 // ErrCheated is wrapped by the error of a purchase whose creator sealed
-// bad shares; the proof went to ClientOptions.Caught and the ledger.
+// bad shares; the proof went to Events.Caught and the ledger.
 var ErrCheated = errors.New("the creator sealed bad shares")
 
 // CheatError is the error of a purchase whose creator sealed bad shares.
@@ -44,7 +44,7 @@ type paid struct {
 // it returns once the payment revealed the key and the shares it unseals
 // are verified (with the creator's receipt, unless the creator vanished
 // after taking the money). For a pledge, it returns once the creator
-// holds it; the shares come later through ClientOptions.Delivered.
+// holds it; the shares come later through Events.Delivered.
 func (c *Client) payLocked(ctx context.Context, o Order, creator peer.ID, rail pay.Rail, offer *Offer) (*Purchase, error) {
 	done := c.payInBackground(o, creator, rail, offer)
 	prodCtx, stop := context.WithCancel(ctx)
@@ -150,9 +150,7 @@ func (c *Client) payInBackground(o Order, creator peer.ID, rail pay.Rail, offer 
 		if err != nil {
 			return
 		}
-		if c.opts.Delivered != nil {
-			c.opts.Delivered(p)
-		}
+		c.opts.Events.Delivered(p)
 		// Collect the receipt, as for any sale. The creator answers once
 		// its ledger has the sale; a creator that never does leaves the
 		// purchase paying, with its shares already delivered.
@@ -196,9 +194,7 @@ func (c *Client) payLockedOffer(ctx context.Context, o Order, creator peer.ID, r
 		if perr := c.ledger.putProof(context.WithoutCancel(ctx), proof); perr != nil {
 			return nil, perr
 		}
-		if c.opts.Caught != nil {
-			c.opts.Caught(proof)
-		}
+		c.opts.Events.Caught(proof)
 		return nil, &CheatError{Proof: proof, Reason: err.Error()}
 	}
 	if o.Manifest.AllOrNothing {

@@ -57,10 +57,10 @@ func TestCrashChild(t *testing.T) {
 	}
 	opts := &ServerOptions{}
 	if os.Getenv(crashModeEnv) == "crash" {
-		opts.AfterCommit = func(_ cid.Cid, id OfferID) {
+		opts.Events = funcEvents{committed: func(_ cid.Cid, id OfferID) {
 			fmt.Printf("COMMITTED %v\n", id)
 			select {} // the parent's SIGKILL ends this
-		}
+		}}
 	}
 	if _, err := NewServer(h, key, ledger, []pay.Rail{rail}, src, opts); err != nil {
 		t.Fatal(err)

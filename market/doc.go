@@ -100,6 +100,16 @@
 // returns holds the content identity or the verified shares. The ledger
 // answers the node's questions: Stats, Sold, SalesOverTime, Purchases.
 //
+// The market tells the layer above what happened through one interface,
+// Events (ServerOptions.Events, ClientOptions.Events): a sale made durable
+// (Committed), a pledge recorded or ended (Pledged), shares a payment
+// unsealed (Delivered), a creator caught sealing bad shares (Caught), a
+// purchase completed (Completed). It never calls back otherwise.
+//
+// Failure injection for tests of the whole network (a crash right after a
+// sale is durable, a creator sealing a corrupted share) exists only in
+// builds with the tag shardcasttest; a normal build has none.
+//
 // # Purchases
 //
 // A purchase belongs to the buyer's Client, not to the call that asked

@@ -311,3 +311,43 @@ func testCtx(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// funcEvents is an Events whose methods call the functions that are set.
+type funcEvents struct {
+	committed func(cid.Cid, OfferID)
+	pledged   func(cid.Cid)
+	delivered func(*Purchase)
+	caught    func(*Proof)
+	completed func(context.Context, *Purchase) error
+}
+
+func (e funcEvents) Committed(c cid.Cid, id OfferID) {
+	if e.committed != nil {
+		e.committed(c, id)
+	}
+}
+
+func (e funcEvents) Pledged(c cid.Cid) {
+	if e.pledged != nil {
+		e.pledged(c)
+	}
+}
+
+func (e funcEvents) Delivered(p *Purchase) {
+	if e.delivered != nil {
+		e.delivered(p)
+	}
+}
+
+func (e funcEvents) Caught(p *Proof) {
+	if e.caught != nil {
+		e.caught(p)
+	}
+}
+
+func (e funcEvents) Completed(ctx context.Context, p *Purchase) error {
+	if e.completed != nil {
+		return e.completed(ctx, p)
+	}
+	return nil
+}

@@ -88,17 +88,18 @@ func newLnMarket(t testing.TB, n int, aon bool, deadline time.Time, hook func(*O
 	c.manifests[id] = m
 	c.src = &testSource{manifests: c.manifests, shares: map[cid.Cid][]shares.Share{id: sh}}
 	var err error
-	c.srv, err = NewServer(c.h, c.key, c.ledger, []pay.Rail{lm.bob}, c.src, &ServerOptions{SealHook: hook})
+	c.srv, err = NewServer(c.h, c.key, c.ledger, []pay.Rail{lm.bob}, c.src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.srv.hooks.seal = hook
 	t.Cleanup(func() { c.srv.Close() })
 	lm.creator, lm.id, lm.comm = c, id, comm
 
 	bh := newHost(t, testKey(t, "ln buyer"))
 	lm.bLedger = openLedger(t, filepath.Join(dir, "buyer.db"))
 	lm.buyer, err = NewClient(bh, lm.bLedger, testIdentity(t, "ln buyer"), []pay.Rail{lm.alice},
-		&ClientOptions{Delivered: func(p *Purchase) { trySend(lm.got, p) }, Caught: func(p *Proof) { trySend(lm.caught, p) }})
+		&ClientOptions{Events: funcEvents{delivered: func(p *Purchase) { trySend(lm.got, p) }, caught: func(p *Proof) { trySend(lm.caught, p) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestLightningLockedSale(t *testing.T) {
 
 // A creator that seals a bad share is caught: the proof verifies.
 func TestLightningCheat(t *testing.T) {
-	lm := newLnMarket(t, 2, false, time.Now().Add(time.Hour), func(_ *Offer, plain []byte) { plain[4] ^= 1 })
+	lm := newLnMarket(t, 2, false, time.Now().Add(time.Hour), corruptFirstShare)
 	_, err := lm.buyer.Buy(testCtx(t), lm.order(1))
 	var ce *CheatError
 	if !errors.As(err, &ce) || !errors.Is(err, ErrCheated) {

@@ -254,3 +254,13 @@ func indexList(v []uint32) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// corruptFirstShare flips the low bit of the first share's value in the
+// encoded shares of a locked offer (a 4-byte index, then the 32-byte
+// little-endian scalar: still a canonical scalar, but not the committed
+// one). Tests that play a cheating creator seal with it.
+func corruptFirstShare(_ *Offer, plain []byte) {
+	if len(plain) > 4 {
+		plain[4] ^= 1
+	}
+}

@@ -155,11 +155,11 @@ func TestShardsRace(t *testing.T) {
 func TestDonate(t *testing.T) {
 	var mu sync.Mutex
 	var sales []OfferID
-	c := newCreator(t, 4, &ServerOptions{AfterCommit: func(_ cid.Cid, id OfferID) {
+	c := newCreator(t, 4, &ServerOptions{Events: funcEvents{committed: func(_ cid.Cid, id OfferID) {
 		mu.Lock()
 		sales = append(sales, id)
 		mu.Unlock()
-	}}, nil)
+	}}}, nil)
 	b := newBuyer(t, "buyer", c, nil)
 	ctx := testCtx(t)
 	for _, id := range []struct {
@@ -189,7 +189,7 @@ func TestDonate(t *testing.T) {
 	}
 	mu.Lock()
 	if len(sales) != 3 {
-		t.Errorf("AfterCommit: called for %v, want the three donations", sales)
+		t.Errorf("Committed: called for %v, want the three donations", sales)
 	}
 	mu.Unlock()
 	recs, err := b.ledger.Purchases(ctx, c.open)

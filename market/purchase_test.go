@@ -109,7 +109,7 @@ func TestPurchaseOutlivesCaller(t *testing.T) {
 	g := gateCreator(t, c)
 	var completed atomic.Int32
 	opts := *fastRetry
-	opts.Completed = func(ctx context.Context, p *Purchase) error { completed.Add(1); return nil }
+	opts.Events = funcEvents{completed: func(ctx context.Context, p *Purchase) error { completed.Add(1); return nil }}
 	b := newBuyer(t, "buyer", c, &opts)
 	before := balance(t, b.rail)
 
@@ -183,13 +183,13 @@ func TestResumeAtStart(t *testing.T) {
 
 	var completed atomic.Int32
 	opts := *fastRetry
-	opts.Completed = func(ctx context.Context, p *Purchase) error {
+	opts.Events = funcEvents{completed: func(ctx context.Context, p *Purchase) error {
 		if p.Identity == nil || p.Identity.String() != c.contentID.String() {
 			t.Errorf("resumed purchase delivered identity %v", p.Identity)
 		}
 		completed.Add(1)
 		return nil
-	}
+	}}
 	client, err := NewClient(b.h, b.ledger, b.id, []pay.Rail{b.rail}, &opts)
 	if err != nil {
 		t.Fatal(err)

@@ -75,19 +75,9 @@ type ServerOptions struct {
 	Now func() time.Time
 	// Logger receives errors the peer is not told about; nil discards.
 	Logger *slog.Logger
-	// AfterCommit, if set, runs once a sale or donation is durable and
-	// before its delivery is sent. The node announces new figures from
-	// there (in the background: it must not block), and its crash tests
-	// stop the process there.
-	AfterCommit func(campaign cid.Cid, id OfferID)
-	// AfterPledge, if set, runs once a pledge is recorded, and once the
-	// pledges of a campaign ended; the node announces its figures from
-	// there. It must not block.
-	AfterPledge func(campaign cid.Cid)
-	// SealHook, if set, sees the encoded shares of every locked offer
-	// before they are sealed, and may change them. It exists for tests
-	// that play a cheating creator; a real node never sets it.
-	SealHook func(o *Offer, plain []byte)
+	// Events, if set, hears of each sale or donation made durable
+	// (Committed) and each pledge recorded or ended (Pledged).
+	Events Events
 }
 
 // DefaultOfferTTL is how long an offer can be paid unless ServerOptions
@@ -130,6 +120,9 @@ func (o *ServerOptions) applyDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Events == nil {
+		o.Events = NoEvents{}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -146,6 +139,7 @@ type Server struct {
 	src    Source
 	opts   ServerOptions
 	log    *slog.Logger
+	hooks  testHooks // failure injection: empty but in test builds
 
 	sem    chan struct{}
 	locks  offerLocks
@@ -190,6 +184,7 @@ func NewServer(h host.Host, key crypto.PrivKey, ledger *Ledger, rails []pay.Rail
 	}
 	s.opts.applyDefaults()
 	s.log = s.opts.Logger
+	s.hooks = buildTestHooks()
 	s.sem = make(chan struct{}, s.opts.MaxRequests)
 	if s.opts.QuoteRate.PerSecond >= 0 {
 		s.quotes = peerlimit.New(s.opts.QuoteRate, peerlimit.WithClock(s.opts.Now))
@@ -446,8 +441,8 @@ func (s *Server) lock(o *Offer, req *pay.InvoiceRequest, m *campaign.Manifest) (
 		return nil, fmt.Errorf("sealing offer %v: %w", o.ID, err)
 	}
 	defer clear(plain)
-	if s.opts.SealHook != nil {
-		s.opts.SealHook(o, plain)
+	if s.hooks.seal != nil {
+		s.hooks.seal(o, plain)
 	}
 	o.Lock = h[:]
 	if o.Sealed, err = sealShares(key, o.ID, plain); err != nil {

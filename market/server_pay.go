@@ -113,9 +113,10 @@ func (s *Server) settle(ctx context.Context, row *offerRow) (*delivery, error) {
 	if err := s.ledger.settle(context.WithoutCancel(ctx), o, v); err != nil {
 		return nil, err
 	}
-	if s.opts.AfterCommit != nil {
-		s.opts.AfterCommit(o.Campaign, o.ID)
+	if s.hooks.afterCommit != nil {
+		s.hooks.afterCommit()
 	}
+	s.opts.Events.Committed(o.Campaign, o.ID)
 	return v, nil
 }
 

@@ -73,9 +73,7 @@ func (s *Server) concludeLocked(ctx context.Context, row *offerRow, rail pay.Rai
 					return nil, err
 				}
 				s.log.Info("market: pledge held", "campaign", o.Campaign, "offer", o.ID, "shares", len(o.Indices))
-				if s.opts.AfterPledge != nil {
-					s.opts.AfterPledge(o.Campaign)
-				}
+				s.opts.Events.Pledged(o.Campaign)
 				s.goAsync(func(ctx context.Context) { s.checkGoal(ctx, o.Campaign, m) })
 				return s.pledgeAnswer(o)
 			}
@@ -205,8 +203,8 @@ func (s *Server) finish(ctx context.Context, id cid.Cid, want outcome) (outcome,
 		return oc, fmt.Errorf("market: ending pledges of %v (%d left for later): %w", id, len(errs), err)
 	}
 	s.log.Info("market: pledges ended", "campaign", id, "goal met", oc == outcomeMet, "offers", len(rows))
-	if s.opts.AfterPledge != nil && len(rows) > 0 {
-		s.opts.AfterPledge(id)
+	if len(rows) > 0 {
+		s.opts.Events.Pledged(id)
 	}
 	return oc, nil
 }

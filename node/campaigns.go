@@ -5,29 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
 	"filippo.io/age"
 	"github.com/ipfs/go-cid"
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
-	"github.com/shardcast/shardcast/content"
-	"github.com/shardcast/shardcast/internal/atomicfile"
+	"github.com/shardcast/shardcast/keystore"
 	"github.com/shardcast/shardcast/seal"
 )
 
 // Repo directories of the paid models.
 const (
 	catalogDir = "campaigns"
-	// keysDir holds one age identity per encrypted content CID this node can
-	// decrypt: its own works, and those it bought or saw unlocked.
-	keysDir = "keys"
+	// poolDir holds the share pool (see package pool).
+	poolDir = "pool"
 )
 
 // nodeIdentityPurpose derives the node's long-term age identity, to which
@@ -47,102 +39,22 @@ func (n *Node) AgeIdentity() (*age.X25519Identity, error) {
 }
 
 // ContentKey returns the age identity that decrypts content c, if this node
-// holds it.
+// holds it (an error wrapping ErrLocked if not).
 func (n *Node) ContentKey(c cid.Cid) (*age.X25519Identity, error) {
-	raw, err := os.ReadFile(filepath.Join(n.repo.Path(keysDir), c.String()+".key"))
-	if errors.Is(err, fs.ErrNotExist) {
+	id, err := n.keys.ContentKey(c)
+	if errors.Is(err, keystore.ErrNotFound) {
 		return nil, fmt.Errorf("%w: no key for %s", ErrLocked, c)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading key of %s: %w", c, err)
-	}
-	return seal.ParseIdentity(strings.TrimSpace(string(raw)))
+	return id, err
 }
 
 // SaveContentKey stores the identity that decrypts content c.
 func (n *Node) SaveContentKey(c cid.Cid, id *age.X25519Identity) error {
-	dir := n.repo.Path(keysDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, c.String()+".key"), []byte(id.String()+"\n"), 0o600)
+	return n.keys.SaveContentKey(c, id)
 }
 
 // Catalog returns the campaigns this node knows.
 func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
-
-// Publish checks the terms (campaign.Terms.Check, against what this
-// node's rails can do), then imports content under the model — as
-// plaintext for open, as an age file for a fresh content identity for
-// pay — signs the manifest and announces it. The content key is stored
-// before the manifest exists, so a crash never leaves a campaign whose
-// key is lost.
-func (n *Node) Publish(ctx context.Context, terms campaign.Terms, r io.Reader) (catalog.Entry, error) {
-	checked, err := terms.Check(n.railCaps(), time.Now())
-	if err != nil {
-		return catalog.Entry{}, err
-	}
-	m := &checked
-	switch m.Model {
-	case campaign.ModelOpen:
-		c, size, err := content.Import(ctx, n.store.Blocks, r)
-		if err != nil {
-			return catalog.Entry{}, fmt.Errorf("importing content: %w", err)
-		}
-		m.Content, m.ContentSize = c, size
-	case campaign.ModelPay:
-		id, err := seal.NewIdentity()
-		if err != nil {
-			return catalog.Entry{}, err
-		}
-		cr := &countReader{r: r}
-		enc, err := seal.EncryptReader(cr, id.Recipient())
-		if err != nil {
-			return catalog.Entry{}, fmt.Errorf("encrypting content: %w", err)
-		}
-		c, _, err := content.Import(ctx, n.store.Blocks, enc)
-		enc.Close()
-		if err != nil {
-			return catalog.Entry{}, fmt.Errorf("importing encrypted content: %w", err)
-		}
-		if err := n.SaveContentKey(c, id); err != nil {
-			return catalog.Entry{}, err
-		}
-		m.Content, m.ContentSize = c, cr.n
-	case campaign.ModelShards:
-		if err := n.publishShards(ctx, m, r); err != nil {
-			return catalog.Entry{}, err
-		}
-	default:
-		return catalog.Entry{}, fmt.Errorf("%w: unknown model %q", campaign.ErrBadManifest, m.Model)
-	}
-	if err := m.Sign(n.repo.Key); err != nil {
-		return catalog.Entry{}, err
-	}
-	raw, _, err := campaign.Encode(m)
-	if err != nil {
-		return catalog.Entry{}, err
-	}
-	if err := n.prov.add(m.Content); err != nil {
-		n.log.Warn("recording root to announce", "cid", m.Content, "err", err)
-	}
-	if n.gossip == nil {
-		e, _, err := n.catalog.Add(raw)
-		return e, err
-	}
-	return n.gossip.PublishManifest(ctx, raw)
-}
-
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // OpenCampaign returns a campaign's plaintext for reading with random
 // access: the content itself for open campaigns, the decrypted age file for
@@ -186,48 +98,4 @@ func (n *Node) OpenCampaignAt(ctx context.Context, id cid.Cid, at int64) (io.Rea
 		return nil, 0, e, fmt.Errorf("opening the ciphertext of %s: %w", id, err)
 	}
 	return ra, size, e, nil
-}
-
-// CanRead reports whether this node can decrypt a campaign's content.
-func (n *Node) CanRead(e catalog.Entry) bool {
-	if e.Manifest.Model == campaign.ModelOpen {
-		return true
-	}
-	_, err := n.ContentKey(e.Manifest.Content)
-	return err == nil
-}
-
-// follows says whether the node follows a campaign, keeping it outside
-// the catalog's budget of campaigns from strangers: its own, and those it
-// can decrypt (bought, or unlocked). Creators bought from are followed
-// at start (followPurchases) and when the user buys or opens a work.
-func (n *Node) follows(e catalog.Entry) bool {
-	if e.Manifest.Creator == n.ID() {
-		return true
-	}
-	if e.Manifest.Model == campaign.ModelOpen {
-		return false
-	}
-	_, err := os.Stat(filepath.Join(n.repo.Path(keysDir), e.Manifest.Content.String()+".key"))
-	return err == nil
-}
-
-// followPurchases follows the creators this node bought from or donated
-// to.
-func (n *Node) followPurchases(ctx context.Context) {
-	if n.ledger == nil {
-		return
-	}
-	list, err := n.ledger.Purchases(ctx, cid.Undef)
-	if err != nil {
-		n.log.Warn("reading purchases to follow their creators", "err", err)
-		return
-	}
-	seen := map[peer.ID]bool{}
-	for _, p := range list {
-		if !seen[p.Creator] {
-			seen[p.Creator] = true
-			n.catalog.Follow(p.Creator)
-		}
-	}
 }

@@ -2,8 +2,12 @@
 // QUIC), the Kademlia DHT, bitswap client and server, the block store, the
 // providing of what the peer holds, and the HTTP API and gateway.
 //
-// It is the only package that knows about all the others. A Node is made by
-// New from an opened repo and runs until Close; Serve runs its HTTP side.
+// It is the only package that knows about all the others, and it holds no
+// workflow of its own: it builds the parts, hands them to a flow.Flow (which
+// publishes, buys, releases, keeps deadlines and hears the market's events)
+// and closes them. Its methods that httpapi calls delegate to the Flow or
+// read a part. A Node is made by New from an opened repo and runs until
+// Close; Serve runs its HTTP side.
 package node
 
 import (
@@ -25,16 +29,16 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/content"
+	"github.com/shardcast/shardcast/flow"
 	"github.com/shardcast/shardcast/internal/repo"
+	"github.com/shardcast/shardcast/keystore"
 	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/pay"
 	"github.com/shardcast/shardcast/pay/lightning"
 	"github.com/shardcast/shardcast/pool"
-	"github.com/shardcast/shardcast/shares"
 	"github.com/shardcast/shardcast/xfer"
 )
 
@@ -50,12 +54,6 @@ type Options struct {
 	Offline bool
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger
-	// CrashPoint names a point at which the node kills itself, for crash
-	// tests only (see CrashAfterSale); empty in normal use.
-	CrashPoint string
-	// Cheat makes the node a dishonest creator, for tests of what honest
-	// nodes do about one (see CheatBadShare); empty in normal use.
-	Cheat string
 	// Lightning, if set, overrides the repo's LND settings.
 	Lightning *repo.Lightning
 	// RefetchTimeout bounds the fetch from peers of a block found corrupt
@@ -66,6 +64,7 @@ type Options struct {
 // Node is a running peer.
 type Node struct {
 	repo   *repo.Repo
+	keys   *keystore.Store
 	store  *content.Store
 	log    *slog.Logger
 	host   host.Host // nil when offline
@@ -76,24 +75,18 @@ type Node struct {
 	local  *content.Refetching  // the block service's store: verified, corrupt blocks fetched again
 	prov   *provider
 
-	crashPoint string
-	cheat      string
-	lnd        *repo.Lightning
-	stateMu    sync.Mutex   // serialises publishState
-	xfer       *xfer.Server // nil when offline
+	lnd  *repo.Lightning
+	xfer *xfer.Server // nil when offline
 
-	// paying holds a channel for each pay campaign a Buy is checking and
-	// buying, closed when it returns (see lockPay); payMu guards it.
-	payMu  sync.Mutex
-	paying map[cid.Cid]*payLock
+	// flow runs the workflows across the parts below.
+	flow *flow.Flow
 
 	catalog *catalog.Catalog
 	gossip  *catalog.Gossip // nil when offline
 
 	// The share pool, nil when offline.
 	pool       *pool.Pool
-	poolGossip *pool.Gossip
-	shards     shardsState
+	poolGossip *pool.Gossip // nil when offline
 
 	// The market, nil when offline.
 	testRail *pay.TestRail
@@ -117,9 +110,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	nctx, cancel := context.WithCancel(context.Background())
-	n := &Node{repo: r, store: store, log: opts.Logger, ctx: nctx, cancel: cancel, crashPoint: opts.CrashPoint,
-		cheat: opts.Cheat, lnd: opts.Lightning,
-		shards: shardsState{commitments: map[cid.Cid]*shares.Commitments{}, tracking: map[cid.Cid]*tracked{}}}
+	n := &Node{repo: r, keys: keystore.New(r.Dir), store: store, log: opts.Logger, ctx: nctx, cancel: cancel, lnd: opts.Lightning}
 	if n.lnd == nil {
 		n.lnd = r.Config.Lightning
 	}
@@ -129,7 +120,7 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		}
 	}()
 	if n.catalog, err = catalog.Open(r.Path(catalogDir), catalog.WithProofVerifier(n.verifyProof),
-		catalog.WithFollowed(n.follows)); err != nil {
+		catalog.WithFollowed(flow.Follows(n.ID(), n.keys))); err != nil {
 		return nil, err
 	}
 	if n.pool, err = pool.Open(r.Path(poolDir)); err != nil {
@@ -139,7 +130,8 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 		n.local = content.NewRefetching(store.Blocks, nil, 0, n.log)
 		n.blocks = blockservice.New(n.local, nil)
 		n.prov = newProvider(n, nil)
-		n.startPool()
+		n.flow = n.newFlow()
+		n.startFlow(ctx)
 		return n, nil
 	}
 	listen := r.Config.Listen
@@ -192,6 +184,11 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	n.local = content.NewRefetching(n.cache, ex, opts.RefetchTimeout, n.log)
 	n.blocks = blockservice.New(n.local, ex)
 	n.prov = newProvider(n, n.dht)
+	if err := n.openMoney(); err != nil {
+		return nil, err
+	}
+	// Built before anything can report to it: gossip, the market.
+	n.flow = n.newFlow()
 	ps, err := pubsub.NewGossipSub(n.ctx, n.host, pool.PubSubOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("starting gossipsub: %w", err)
@@ -199,120 +196,17 @@ func New(ctx context.Context, r *repo.Repo, opts Options) (_ *Node, err error) {
 	if n.gossip, err = catalog.StartGossip(n.ctx, n.catalog, n.host, ps, n.log); err != nil {
 		return nil, err
 	}
-	if err := n.startMarket(); err != nil {
-		return nil, err
-	}
-	n.followPurchases(ctx)
 	if n.poolGossip, err = pool.StartGossip(n.ctx, n.pool, n.host, ps, n.log); err != nil {
 		return nil, err
 	}
-	n.startPool()
-	n.wg.Add(1)
-	go func() { defer n.wg.Done(); n.deadlineLoop() }()
+	if err := n.startMarket(); err != nil {
+		return nil, err
+	}
+	n.startFlow(ctx)
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.bootstrapLoop(boot) }()
 	go func() { defer n.wg.Done(); n.prov.run(n.ctx) }()
 	return n, nil
-}
-
-func parsePeers(addrs []string) ([]peer.AddrInfo, error) {
-	var out []peer.AddrInfo
-	for _, s := range addrs {
-		m, err := ma.NewMultiaddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("bootstrap address %q: %w", s, err)
-		}
-		ai, err := peer.AddrInfoFromP2pAddr(m)
-		if err != nil {
-			return nil, fmt.Errorf("bootstrap address %q (it needs a /p2p/ peer ID): %w", s, err)
-		}
-		out = append(out, *ai)
-	}
-	return out, nil
-}
-
-// bootstrapLoop keeps the bootstrap peers connected: dialled at once, then
-// again whenever the connection is lost, and refreshes the DHT once a peer is
-// in its table.
-func (n *Node) bootstrapLoop(boot []peer.AddrInfo) {
-	if len(boot) == 0 {
-		return
-	}
-	refreshed := false
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		for _, ai := range boot {
-			if len(n.host.Network().ConnsToPeer(ai.ID)) > 0 {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
-			if err := n.host.Connect(ctx, ai); err != nil {
-				n.log.Debug("bootstrap dial failed", "peer", ai.ID, "err", err)
-			} else {
-				n.log.Info("connected to bootstrap peer", "peer", ai.ID)
-			}
-			cancel()
-		}
-		if !refreshed && n.dht.RoutingTable().Size() > 0 {
-			refreshed = true
-			go func() { <-n.dht.RefreshRoutingTable() }()
-		}
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// ID returns the peer ID.
-func (n *Node) ID() peer.ID {
-	id, _ := peer.IDFromPrivateKey(n.repo.Key)
-	return id
-}
-
-// Addrs returns the peer's listen addresses, each with /p2p/ID appended.
-func (n *Node) Addrs() []string {
-	if n.host == nil {
-		return []string{}
-	}
-	suffix := "/p2p/" + n.ID().String()
-	var out []string
-	for _, a := range n.host.Addrs() {
-		out = append(out, a.String()+suffix)
-	}
-	return out
-}
-
-// Peers returns the connected peers.
-func (n *Node) Peers() []peer.ID {
-	if n.host == nil {
-		return nil
-	}
-	return n.host.Network().Peers()
-}
-
-// ErrOffline is returned for network operations on an offline node.
-var ErrOffline = errors.New("node is offline")
-
-// Connect dials the peer at a multiaddr that ends in /p2p/ID.
-func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
-	if n.host == nil {
-		return "", ErrOffline
-	}
-	m, err := ma.NewMultiaddr(addr)
-	if err != nil {
-		return "", fmt.Errorf("bad multiaddr %q: %w", addr, err)
-	}
-	ai, err := peer.AddrInfoFromP2pAddr(m)
-	if err != nil {
-		return "", fmt.Errorf("multiaddr %q has no /p2p/ peer ID: %w", addr, err)
-	}
-	if err := n.host.Connect(ctx, *ai); err != nil {
-		return "", fmt.Errorf("connecting to %s: %w", ai.ID, err)
-	}
-	return ai.ID, nil
 }
 
 // Add imports r as a UnixFS file and announces it.
@@ -359,9 +253,21 @@ func (n *Node) FindProviders(ctx context.Context, c cid.Cid, max int) ([]peer.ID
 // BlockService returns the node's block service (local store + bitswap).
 func (n *Node) BlockService() blockservice.BlockService { return n.blocks }
 
+// startFlow routes the catalog's and the pool's news to the workflows and
+// starts them.
+func (n *Node) startFlow(ctx context.Context) {
+	n.pool.OnUnlock(n.unlocked)
+	n.catalog.OnNew(n.flow.Track)
+	n.catalog.OnEvict(n.flow.Untrack)
+	n.flow.Start(ctx)
+}
+
 // Close stops the node.
 func (n *Node) Close() error {
 	n.cancel()
+	if n.flow != nil {
+		n.flow.Stop()
+	}
 	var errs []error
 	if n.seller != nil {
 		errs = append(errs, n.seller.Close())
@@ -379,6 +285,9 @@ func (n *Node) Close() error {
 		errs = append(errs, n.host.Close())
 	}
 	n.wg.Wait()
+	if n.flow != nil {
+		n.flow.Close()
+	}
 	if n.cache != nil {
 		n.cache.Close()
 	}

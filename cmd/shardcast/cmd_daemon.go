@@ -118,9 +118,7 @@ func runDaemon(ctx context.Context, e *env, o daemonOptions) error {
 		lnd = &o.lnd
 	}
 	n, err := node.New(ctx, r, node.Options{Listen: o.listen, Bootstrap: o.bootstrap, Offline: o.offline, Logger: log,
-		Lightning: lnd, RefetchTimeout: o.refetch,
-		// Tests only: see node.CrashAfterSale and node.CheatBadShare.
-		CrashPoint: os.Getenv("SHARDCAST_CRASH_POINT"), Cheat: os.Getenv("SHARDCAST_TEST_CHEAT")})
+		Lightning: lnd, RefetchTimeout: o.refetch})
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("a libp2p listen address of repo %s is in use (another repo's daemon?): change \"listen\" in %s or pass --listen MULTIADDR: %w", r.Dir, r.Path("config.json"), err)
 	}

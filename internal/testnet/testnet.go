@@ -27,10 +27,13 @@ import (
 )
 
 // Binary builds the shardcast command once per test binary and returns its
-// path. The build lands in dir (a TestMain's temporary directory).
+// path. The build lands in dir (a TestMain's temporary directory). It is
+// built with the tag shardcasttest, whose daemon takes failure injection
+// from the environment (SHARDCAST_CRASH_POINT, SHARDCAST_TEST_CHEAT: see
+// the market package); a released binary reads neither.
 func Binary(dir string) (string, error) {
 	out := filepath.Join(dir, "shardcast")
-	cmd := exec.Command("go", "build", "-o", out, "github.com/shardcast/shardcast/cmd/shardcast")
+	cmd := exec.Command("go", "build", "-tags", "shardcasttest", "-o", out, "github.com/shardcast/shardcast/cmd/shardcast")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("building shardcast: %w", err)
