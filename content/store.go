@@ -84,7 +84,7 @@ func Import(ctx context.Context, bs blockstore.Blockstore, r io.Reader) (cid.Cid
 	if err != nil {
 		return cid.Undef, 0, err
 	}
-	cr := &countingReader{r: r}
+	cr := &CountingReader{R: r}
 	params := helpers.DagBuilderParams{
 		Dagserv:    buf,
 		RawLeaves:  true,
@@ -102,16 +102,18 @@ func Import(ctx context.Context, bs blockstore.Blockstore, r io.Reader) (cid.Cid
 	if err := buf.Commit(); err != nil {
 		return cid.Undef, 0, fmt.Errorf("writing blocks: %w", err)
 	}
-	return nd.Cid(), cr.n, nil
+	return nd.Cid(), cr.N, nil
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
+// CountingReader counts the bytes read through it: N is how many R has
+// given so far.
+type CountingReader struct {
+	R io.Reader
+	N int64
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
+func (c *CountingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
 	return n, err
 }

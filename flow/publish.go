@@ -12,6 +12,7 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
+	"github.com/shardcast/shardcast/content"
 	"github.com/shardcast/shardcast/seal"
 	"github.com/shardcast/shardcast/shares"
 )
@@ -78,7 +79,7 @@ func (f *Flow) prepareTerms(terms campaign.Terms) (*campaign.Manifest, error) {
 // stores id as the key of the content: every model that encrypts goes
 // through here. It returns the content CID and the plaintext's size.
 func (f *Flow) importSealed(ctx context.Context, r io.Reader, id *age.X25519Identity) (cid.Cid, int64, error) {
-	cr := &countReader{r: r}
+	cr := &content.CountingReader{R: r}
 	enc, err := seal.EncryptReader(cr, id.Recipient())
 	if err != nil {
 		return cid.Undef, 0, fmt.Errorf("encrypting content: %w", err)
@@ -91,7 +92,7 @@ func (f *Flow) importSealed(ctx context.Context, r io.Reader, id *age.X25519Iden
 	if err := f.p.Keys.SaveContentKey(c, id); err != nil {
 		return cid.Undef, 0, fmt.Errorf("storing the key of %s: %w", c, err)
 	}
-	return c, cr.n, nil
+	return c, cr.N, nil
 }
 
 // publishShards splits a fresh secret into the terms' number of shares,
@@ -127,15 +128,4 @@ func (f *Flow) publishShards(ctx context.Context, m *campaign.Manifest, r io.Rea
 	m.Commitments, m.SecretCommitment = ccid, x[:]
 	f.p.Blocks.Provide(ccid)
 	return nil
-}
-
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
