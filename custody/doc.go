@@ -41,6 +41,15 @@
 // the deal, opens and verifies its part, and stores it durably before it
 // signs; DealTo deals to M custodians in parallel.
 //
+// # Store
+//
+// A custodian keeps one file per campaign's terms (Store): the deal, its
+// part and, once made, its release. Due lists the records past their
+// deadline and not released, so a custodian that was down across a
+// deadline acts when back; Store.Release signs the one release of a part,
+// at or after the deadline, and records it before returning it, so that
+// publishing it again after a crash publishes the same message.
+//
 // # What is promised
 //
 //   - A custodian signs an acceptance only for a part that verifies

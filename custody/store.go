@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
+
 	"github.com/shardcast/shardcast/internal/atomicfile"
 	"github.com/shardcast/shardcast/shares"
 )
@@ -241,4 +243,36 @@ func decodeRecord(b []byte) (*Record, error) {
 		}
 	}
 	return rec, nil
+}
+
+// Release signs the custodian's release of the record of terms h at time
+// now, records it durably and returns it. It refuses before the
+// deadline, and returns the release already recorded if there is one,
+// so a custodian never signs two releases of one part and can publish
+// the same one again after a restart.
+func (s *Store) Release(key crypto.PrivKey, h Hash, now time.Time) (*Release, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, err := s.get(h)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Release != nil {
+		return rec.Release, nil
+	}
+	if now.Before(rec.Deal.Terms.Deadline) {
+		return nil, fmt.Errorf("custody: releasing %s at %v, before its deadline %v", h, now.UTC(), rec.Deal.Terms.Deadline.UTC())
+	}
+	r, err := NewRelease(key, h, now, rec.Part)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(r.Custodian, rec.Deal.Custodian()) {
+		return nil, fmt.Errorf("custody: releasing %s with a key that is not its custodian's", h)
+	}
+	rec.Release = r
+	if err := s.write(rec); err != nil {
+		return nil, err
+	}
+	return r, nil
 }

@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -164,5 +165,40 @@ func TestStoreCrash(t *testing.T) {
 				t.Errorf("round %d: %s left after reopening", round, e.Name())
 			}
 		}
+	}
+}
+
+// A custodian releases once: not before the deadline, never with another
+// key, and the same signed release again when asked again.
+func TestStoreRelease(t *testing.T) {
+	s, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, 2, 3, deadline)
+	if err := s.Put(f.deal(t, 2), f.parts[1]); err != nil {
+		t.Fatal(err)
+	}
+	h := must32(f.terms.Hash())
+	if _, err := s.Release(f.custodians[1], h, deadline.Add(-time.Second)); err == nil {
+		t.Fatal("released before the deadline")
+	}
+	if _, err := s.Release(f.custodians[0], h, deadline); err == nil {
+		t.Fatal("released with another custodian's key")
+	}
+	r, err := s.Release(f.custodians[1], h, deadline.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Release(f.custodians[1], h, deadline.Add(time.Hour))
+	if err != nil || !again.At.Equal(r.At) || !bytes.Equal(again.Sig, r.Sig) {
+		t.Fatalf("a second Release made another release (%v)", err)
+	}
+	c, _ := NewCollector(f.terms)
+	if p, err := c.Add(r, deadline.Add(time.Minute)); p != nil || err != nil {
+		t.Fatalf("the store's release does not verify: %v", err)
+	}
+	if due, _ := s.Due(deadline.Add(time.Hour)); len(due) != 0 {
+		t.Errorf("Due lists %d records after the release", len(due))
 	}
 }
