@@ -274,3 +274,33 @@ func TestCustodianRestart(t *testing.T) {
 		t.Fatalf("the restarted custodian's part does not unlock: %v", err)
 	}
 }
+
+// A creator may keep only so many unreleased deals with one custodian;
+// the same deal again is still answered.
+func TestDealsPerCreator(t *testing.T) {
+	creator := p2ptest.Host(t)
+	h := p2ptest.Host(t)
+	s, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(ServerConfig{Host: h, Store: s, MaxPerCreator: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	connect(t, creator, h)
+	key := creator.Peerstore().PrivKey(creator.ID())
+	f := newFixture(t, 1, 1, time.Now().Add(time.Hour))
+	f.terms.Creator = pubOf(t, key)
+	f.terms.Custodians[0] = pubOf(t, h.Peerstore().PrivKey(h.ID()))
+	for i := range 2 {
+		if _, err := dealOne(ctxFor(t, time.Minute), creator, key, f.terms, f.parts[0], h.ID()); err != nil {
+			t.Fatalf("deal %d of the first campaign: %v", i+1, err)
+		}
+	}
+	_, err = DealTo(ctxFor(t, time.Minute), creator, []peer.ID{h.ID()}, newSecret(t), 1, DealOptions{Campaign: []byte("c2"), Deadline: time.Now().Add(time.Hour)})
+	if err == nil || !strings.Contains(err.Error(), "holds 1 deals of this creator") {
+		t.Fatalf("a second campaign: %v", err)
+	}
+}

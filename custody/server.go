@@ -83,15 +83,16 @@ func readFrame(r *bufio.Reader, max int) (byte, []byte, error) {
 // A Server is a custodian: it receives deals, checks them, keeps them in
 // its Store and signs its acceptance.
 type Server struct {
-	h      host.Host
-	key    crypto.PrivKey
-	pub    ed25519.PublicKey
-	id     *age.X25519Identity
-	store  *Store
-	limit  *peerlimit.Limiter
-	now    func() time.Time
-	log    *slog.Logger
-	policy func(from peer.ID, t *Terms) error
+	h          host.Host
+	key        crypto.PrivKey
+	pub        ed25519.PublicKey
+	id         *age.X25519Identity
+	store      *Store
+	limit      *peerlimit.Limiter
+	now        func() time.Time
+	log        *slog.Logger
+	policy     func(from peer.ID, t *Terms) error
+	perCreator int
 }
 
 // ServerConfig is what a Server needs. Now, Log and Policy may be nil.
@@ -104,6 +105,9 @@ type ServerConfig struct {
 	// creator the node will not serve, terms it finds unreasonable. Its
 	// error is the refusal's reason.
 	Policy func(from peer.ID, t *Terms) error
+	// MaxPerCreator bounds the unreleased deals kept from one creator
+	// key; 0 means peerlimit.CustodyRecordsPerCreator.
+	MaxPerCreator int
 }
 
 // NewServer makes a custodian of the host's key; Start serves it.
@@ -121,7 +125,10 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{h: cfg.Host, key: key, pub: pub, id: id, store: cfg.Store, now: cfg.Now, log: cfg.Log, policy: cfg.Policy,
-		limit: peerlimit.New(peerlimit.CustodyDeals)}
+		limit: peerlimit.New(peerlimit.CustodyDeals), perCreator: cfg.MaxPerCreator}
+	if s.perCreator == 0 {
+		s.perCreator = peerlimit.CustodyRecordsPerCreator
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -216,6 +223,14 @@ func (s *Server) accept(from peer.ID, d *Deal) (*Acceptance, error) {
 			return nil, refuse("%v", err)
 		}
 	}
+	if n, err := s.store.Held(d.Terms.Creator); err != nil {
+		s.log.Error("custody: counting deals", "err", err)
+		return nil, refuse("custodian could not read its store")
+	} else if n >= s.perCreator {
+		if _, err := s.store.Get(mustHash(d.Terms)); err != nil {
+			return nil, refuse("custodian holds %d deals of this creator already", n)
+		}
+	}
 	part, err := d.Open(s.id)
 	if err != nil {
 		return nil, refuse("%v", err)
@@ -231,4 +246,10 @@ func (s *Server) accept(from peer.ID, d *Deal) (*Acceptance, error) {
 	th := a.TermsHash
 	s.log.Info("custody: accepted a deal", "peer", from, "terms", th.String(), "index", d.Index, "deadline", d.Terms.Deadline.UTC())
 	return a, nil
+}
+
+// mustHash returns the hash of decoded terms, which always encode.
+func mustHash(t *Terms) Hash {
+	h, _ := t.Hash()
+	return h
 }

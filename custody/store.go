@@ -2,6 +2,7 @@ package custody
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -41,6 +42,9 @@ func (r *Record) TermsHash() Hash {
 type Store struct {
 	dir string
 	mu  sync.Mutex
+	// unreleased maps the terms of every record not released yet to its
+	// creator's key; nil until first needed.
+	unreleased map[Hash]string
 }
 
 // ErrNotFound is returned for terms the store holds no record of.
@@ -122,6 +126,10 @@ func (s *Store) Get(h Hash) (*Record, error) {
 func (s *Store) List() ([]*Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.list()
+}
+
+func (s *Store) list() ([]*Record, error) {
 	ents, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("custody: listing store: %w", err)
@@ -153,6 +161,32 @@ func (s *Store) List() ([]*Record, error) {
 		return bytes.Compare(ha[:], hb[:]) < 0
 	})
 	return recs, nil
+}
+
+// Held returns how many records of the creator's deals the store keeps
+// that are not released yet.
+func (s *Store) Held(creator ed25519.PublicKey) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unreleased == nil {
+		all, err := s.list()
+		if err != nil {
+			return 0, err
+		}
+		s.unreleased = map[Hash]string{}
+		for _, r := range all {
+			if r.Release == nil {
+				s.unreleased[r.TermsHash()] = string(r.Deal.Terms.Creator)
+			}
+		}
+	}
+	n := 0
+	for _, c := range s.unreleased {
+		if c == string(creator) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Due returns the records whose deadline is at or before now and that
@@ -195,8 +229,16 @@ func (s *Store) write(rec *Record) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(s.path(rec.TermsHash()), b, 0o600); err != nil {
+	h := rec.TermsHash()
+	if err := atomicfile.WriteFile(s.path(h), b, 0o600); err != nil {
 		return fmt.Errorf("custody: writing record: %w", err)
+	}
+	if s.unreleased != nil {
+		if rec.Release == nil {
+			s.unreleased[h] = string(rec.Deal.Terms.Creator)
+		} else {
+			delete(s.unreleased, h)
+		}
 	}
 	return nil
 }

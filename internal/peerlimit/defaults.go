@@ -118,6 +118,12 @@ var (
 // 17 KiB; anything larger is refused unread.
 const CustodyDealBytes = 32 << 10
 
+// CustodyRecordsPerCreator bounds the deals a custodian keeps from one
+// creator key until their deadlines pass: a creator publishes a few
+// campaigns a month; keys are free, so this only makes a flooder sign
+// with many, each paying CustodyDeals' rate.
+const CustodyRecordsPerCreator = 256
+
 // CustodyStreamTimeout bounds one dealing stream on the custodian's side:
 // a deal is two small round trips and a few milliseconds of work, so a
 // stream still open after this is a peer holding it open.
