@@ -232,7 +232,7 @@ func (a *Acceptance) Check(t *Terms) error {
 	if a.TermsHash != th {
 		return fmt.Errorf("custody: acceptance is for other terms")
 	}
-	if int(a.Index) > len(t.Custodians) || !bytes.Equal(t.Custodians[a.Index-1], a.Custodian) {
+	if a.Index == 0 || int(a.Index) > len(t.Custodians) || !bytes.Equal(t.Custodians[a.Index-1], a.Custodian) {
 		return fmt.Errorf("custody: acceptance of part %d is not signed by its custodian", a.Index)
 	}
 	return nil
