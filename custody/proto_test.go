@@ -304,3 +304,29 @@ func TestDealsPerCreator(t *testing.T) {
 		t.Fatalf("a second campaign: %v", err)
 	}
 }
+
+// A custodian's policy may refuse a deal that is otherwise good; its
+// reason reaches the creator.
+func TestDealPolicy(t *testing.T) {
+	creator := p2ptest.Host(t)
+	h := p2ptest.Host(t)
+	s, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(ServerConfig{Host: h, Store: s, Policy: func(from peer.ID, tm *Terms) error {
+		if from == creator.ID() {
+			return errors.New("this creator is proven to cheat")
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	connect(t, creator, h)
+	_, err = DealTo(ctxFor(t, time.Minute), creator, []peer.ID{h.ID()}, newSecret(t), 1, DealOptions{Campaign: []byte("c"), Deadline: time.Now().Add(time.Hour)})
+	if err == nil || !strings.Contains(err.Error(), "refused: this creator is proven to cheat") {
+		t.Fatalf("err = %v", err)
+	}
+}
