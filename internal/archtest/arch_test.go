@@ -92,6 +92,12 @@ var rules = []rule{
 		never: []string{mod + "content", mod + "catalog", mod + "pool", mod + "flow", mod + "node", mod + "httpapi"},
 		why:   "the sale protocol and its ledger: it reports what happened through market.Events and lets flow drive the pool and the catalog"},
 
+	{pkg: "custody", not: []string{"net/http", "os/exec"},
+		may: []string{"filippo.io/age", "github.com/libp2p/go-libp2p/core/",
+			mod + "shares", mod + "seal", mod + "campaign", mod + "money", internal},
+		never: []string{"github.com/libp2p/go-libp2p/p2p/", mod + "pay", mod + "market", mod + "content", mod + "catalog", mod + "pool", mod + "flow", mod + "node", mod + "httpapi"},
+		why:   "custodians: deals, acceptances, releases and proofs, the custodian's store and the custody protocol; above shares, seal and campaign, below the workflows that decide when to deal and release"},
+
 	// Workflows, HTTP and the wiring.
 	{pkg: "flow", not: []string{"github.com/libp2p/go-libp2p/p2p/"},
 		inside: []string{mod + "market", mod + "pool", mod + "catalog", mod + "campaign", mod + "content", mod + "seal", mod + "shares", mod + "keystore", mod + "pay", mod + "money", internal},

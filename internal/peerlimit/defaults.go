@@ -102,3 +102,29 @@ const (
 // campaigns it does not follow itself: each costs a gossipsub topic and
 // its goroutines. Pools of followed campaigns are not counted.
 const UnfollowedPools = 64
+
+// Custody (package custody, a custodian's server), per creator peer.
+var (
+	// CustodyDeals: a deal costs a signature check, a decryption, a
+	// verification of O(T) points, an fsync and a signature, and leaves a
+	// file of up to CustodyDealBytes on disk. A creator deals once per
+	// campaign, and retries a failed publish a few times; 10 a minute
+	// with a burst of 10 bounds a flooder to 10 files a minute per peer.
+	CustodyDeals = Rate{PerSecond: 10.0 / 60, Burst: 10}
+)
+
+// CustodyDealBytes bounds a deal frame: the largest deal (255
+// custodians, threshold 255, a 128-byte campaign identity) is about
+// 17 KiB; anything larger is refused unread.
+const CustodyDealBytes = 32 << 10
+
+// CustodyRecordsPerCreator bounds the deals a custodian keeps from one
+// creator key until their deadlines pass: a creator publishes a few
+// campaigns a month; keys are free, so this only makes a flooder sign
+// with many, each paying CustodyDeals' rate.
+const CustodyRecordsPerCreator = 256
+
+// CustodyStreamTimeout bounds one dealing stream on the custodian's side:
+// a deal is two small round trips and a few milliseconds of work, so a
+// stream still open after this is a peer holding it open.
+const CustodyStreamTimeout = 30 * time.Second
