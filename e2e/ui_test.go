@@ -116,7 +116,7 @@ func TestWebUI(t *testing.T) {
 	buyer.Start("--bootstrap", creator.Addr())
 	bystander.Start("--bootstrap", creator.Addr())
 
-	film := filepath.Join("..", "internal", "demo", "sample.webm")
+	film := filepath.Join("..", "cmd", "shardcast", "internal", "demo", "sample.webm")
 	id := creator.MustRun("publish", film, "--model", "shards", "--shards", "4", "--price", "1.00", "--early", "1:0.50",
 		"--deadline", "24h", "--title", "A film in four shares", "--description", "A test pattern and a tone.")
 	waitCampaign(t, buyer, id)
