@@ -225,14 +225,20 @@ func (c *Catalog) admit(e *Entry, size int64) ([]*Entry, error) {
 		if most <= 0 {
 			return nil, ErrBudget
 		}
+		// Of what top brought, what it relayed goes before what it
+		// created itself, each oldest first: a flooder that makes a peer
+		// relay its junk must not cost that peer's own works their place.
 		var victim *Entry
 		var vm *meta
+		vFirst := false
 		for id, m := range c.bud.meta {
 			if m.followed || m.source != top || chosen[id] {
 				continue
 			}
-			if vm == nil || m.seq < vm.seq {
-				victim, vm = c.entries[id], m
+			e := c.entries[id]
+			first := e != nil && e.Manifest.Creator == m.source
+			if vm == nil || (!first && vFirst) || (first == vFirst && m.seq < vm.seq) {
+				victim, vm, vFirst = e, m, first
 			}
 		}
 		if victim == nil {

@@ -194,3 +194,32 @@ func TestProofRoom(t *testing.T) {
 		t.Errorf("proofs held: got %d, want %d", got, want)
 	}
 }
+
+// TestBudgetKeepsRelaysOwnWorks: a peer that relays a flood brings the
+// most, but its own works (brought by their creator) go only after
+// everything it relayed, so a flooder cannot make a neighbour forget an
+// honest peer's campaigns by pushing junk through it.
+func TestBudgetKeepsRelaysOwnWorks(t *testing.T) {
+	c, err := Open(t.TempDir(), WithBudget(Budget{Campaigns: 4, PerCreator: 4, Cooldown: time.Hour}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, raw := testManifest(t, "the relay's own film")
+	relay := creatorOf(t, k)
+	own, _, err := c.add(raw, relay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		_, raw := testManifest(t, fmt.Sprint("junk ", i))
+		if _, _, err := c.add(raw, relay); err != nil {
+			t.Fatalf("junk %d: %v", i, err)
+		}
+	}
+	if !has(t, c, own.ID) {
+		t.Error("the relay's own campaign was evicted before the junk it relayed")
+	}
+	if n, _ := c.Usage(); n != 4 {
+		t.Errorf("campaigns held: got %d, want 4", n)
+	}
+}

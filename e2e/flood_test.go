@@ -67,6 +67,7 @@ func TestFloodBounded(t *testing.T) {
 	path, _ := randomFile(t, 70, 64<<10)
 	own := a.MustRun("publish", path, "--model", "shards", "--shards", "1000", "--price", "0.10", "--deadline", "24h")
 	waitCampaign(t, b, own)
+	waitCampaign(t, c, own)
 	before := sample(t, a)
 	t.Logf("target before the flood: %d goroutines, heap %.1f MiB, RSS %.1f MiB, %d campaigns",
 		before.goroutines, mib(before.heap), mib(rssOf(t, a)), before.campaigns)
