@@ -46,7 +46,9 @@ func TestFiguresOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := FiguresOf(tt.m, tt.seen, tt.now); !reflect.DeepEqual(got, tt.want) {
+			got := FiguresOf(tt.m, tt.seen, tt.now)
+			got.Stands = Standing{} // TestFiguresStanding checks it
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -97,5 +99,61 @@ func TestShows(t *testing.T) {
 		if got := Shows(tt.model, tt.aon); got != tt.want {
 			t.Errorf("Shows(%s, %v): got %+v, want %+v", tt.model, tt.aon, got, tt.want)
 		}
+	}
+}
+
+// Each stage a campaign can be in, what a node owns of it and whether a
+// buy is offered: only where it can succeed.
+func TestFiguresStanding(t *testing.T) {
+	open, pay, aon := testManifest(ModelOpen), testManifest(ModelPay), testManifest(ModelShards)
+	plain := testManifest(ModelShards) // not all or nothing: releases at the deadline
+	plain.AllOrNothing, plain.Schedule = false, nil
+	locked := testManifest(ModelShards)
+	locked.AllOrNothing, locked.Shortfall = false, ShortfallLocked
+	aonLocked := testManifest(ModelShards)
+	aonLocked.Shortfall = ShortfallLocked
+	before, after := aon.Deadline.Add(-time.Hour), aon.Deadline.Add(time.Second)
+	tests := []struct {
+		name string
+		m    *Manifest
+		seen Seen
+		now  time.Time
+		want Standing
+	}{
+		{"open model: donations, nothing to buy", open, Seen{Unlocked: true}, before, Standing{Stage: StageOpen}},
+		{"open model past a deadline still takes donations", open, Seen{Unlocked: true}, after, Standing{Stage: StageOpen}},
+		{"pay, on sale", pay, Seen{}, before, Standing{Stage: StageOpen, CanBuy: true}},
+		{"pay, bought", pay, Seen{Bought: 1, Unlocked: true}, before, Standing{Stage: StageOpen, Bought: 1, Owned: true}},
+		{"pay, unlocked without a receipt here", pay, Seen{Unlocked: true}, before, Standing{Stage: StageOpen, Owned: true}},
+		{"pay, the creator's own", pay, Seen{Mine: true, Unlocked: true}, before, Standing{Stage: StageOpen}},
+		{"shards, on sale", plain, Seen{State: &State{Sold: 3}}, before, Standing{Stage: StageOpen, CanBuy: true}},
+		{"shards, this node holds shares", plain, Seen{State: &State{Sold: 3}, Bought: 2, Pooled: 2}, before,
+			Standing{Stage: StageOpen, Bought: 2, Owned: true}},
+		{"shards, the creator's own", plain, Seen{State: &State{Sold: 3}, Mine: true}, before, Standing{Stage: StageOpen}},
+		{"shards, every share sold: funded", plain, Seen{State: &State{Sold: 440, Unlocked: true}, Unlocked: true}, before,
+			Standing{Stage: StageFunded}},
+		{"shards, every share pledged before the deadline", aon, Seen{State: &State{Sold: 0, Pledged: 440}}, before,
+			Standing{Stage: StageSoldOut}},
+		{"all or nothing, met", aon, Seen{State: &State{Sold: 440}}, after, Standing{Stage: StageFunded}},
+		{"all or nothing, pledges held past the deadline", aonLocked, Seen{State: &State{Pledged: 5}}, after,
+			Standing{Stage: StageDeciding}},
+		{"all or nothing, short and locked", aonLocked, Seen{State: &State{Sold: 0}}, after, Standing{Stage: StageLocked}},
+		{"all or nothing, short, releasing", aon, Seen{State: &State{Sold: 0}}, after, Standing{Stage: StageDeciding}},
+		{"all or nothing, short, released", aon, Seen{State: &State{Released: true, Unlocked: true}, Unlocked: true}, after,
+			Standing{Stage: StageReleased, Released: true}},
+		{"shards past the deadline, release on its way", plain, Seen{State: &State{Sold: 3}}, after, Standing{Stage: StageDeciding}},
+		{"shards released at the deadline", plain, Seen{State: &State{Sold: 3, Released: true, Unlocked: true}}, after,
+			Standing{Stage: StageReleased, Released: true}},
+		{"shards released early by the creator", plain, Seen{State: &State{Sold: 1, Released: true}, Bought: 1}, before,
+			Standing{Stage: StageReleased, Released: true, Bought: 1, Owned: true}},
+		{"shards short and locked", locked, Seen{State: &State{Sold: 3}, Bought: 1}, after,
+			Standing{Stage: StageLocked, Bought: 1, Owned: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := FiguresOf(tt.m, tt.seen, tt.now).Stands; got != tt.want {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
 	}
 }
