@@ -21,6 +21,10 @@ type Seen struct {
 	Bought int64
 }
 
+// MaxQuoted bounds the quote in Figures.Totals: the most shares one
+// page offers to buy at once.
+const MaxQuoted = 20
+
 // Figures are what is shown of a campaign at one moment. Amounts are in
 // minor units of the manifest's currency.
 type Figures struct {
@@ -42,8 +46,14 @@ type Figures struct {
 	// it in a sentence.
 	Outcome     Outcome
 	OutcomeNote string
-	// Steps is a shards campaign's price schedule, run by run.
+	// Steps is a shards campaign's price schedule, run by run; Left
+	// counts the shares still unsold and unpledged in each run.
 	Steps []PriceStep
+	Left  []int64
+	// Totals is the quote of a shards campaign on sale: Totals[k-1] is
+	// what k more shares cost now (PriceFor after those sold and
+	// pledged), for k up to MaxQuoted and the shares left.
+	Totals []int64
 	// Shows says which figures apply to the campaign's model.
 	Shows Shown
 	// Stands says where the campaign stands for this node: its stage,
@@ -141,10 +151,26 @@ func FiguresOf(m *Manifest, seen Seen, now time.Time) Figures {
 		f.PriceNow, left = m.NextPrice(f.Sold + f.Pledged)
 		f.SoldOut = !left
 	}
+	if m.Model == ModelShards {
+		taken := f.Sold + f.Pledged
+		for _, st := range f.Steps {
+			f.Left = append(f.Left, max(0, min(int64(st.Count), int64(st.First+st.Count)-taken)))
+		}
+	}
 	if o := m.OutcomeAt(f.Sold, f.Pledged, now); o != OutcomeNone {
 		f.Outcome, f.OutcomeNote = o, m.Describe(o, f.Pledged)
 	}
 	f.Stands = standing(m, f, seen, now)
+	if m.Model == ModelShards && f.Stands.Stage == StageOpen {
+		taken := int(f.Sold + f.Pledged)
+		for k := 1; k <= MaxQuoted && taken+k <= m.Shards; k++ {
+			t, err := m.PriceFor(taken, k)
+			if err != nil {
+				break
+			}
+			f.Totals = append(f.Totals, t)
+		}
+	}
 	return f
 }
 

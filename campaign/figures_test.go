@@ -47,7 +47,7 @@ func TestFiguresOf(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := FiguresOf(tt.m, tt.seen, tt.now)
-			got.Stands = Standing{} // TestFiguresStanding checks it
+			got.Stands, got.Left, got.Totals = Standing{}, nil, nil // TestFiguresStanding and TestFiguresQuote check them
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
@@ -153,6 +153,44 @@ func TestFiguresStanding(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := FiguresOf(tt.m, tt.seen, tt.now).Stands; got != tt.want {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The quote: what is left at each price, and the total of k more shares
+// as the creator's node charges it, across the early tier's end.
+func TestFiguresQuote(t *testing.T) {
+	m := testManifest(ModelShards) // 100 at 1.50, then 340 at 2.50
+	before, after := m.Deadline.Add(-time.Hour), m.Deadline.Add(time.Second)
+	tests := []struct {
+		name   string
+		seen   Seen
+		now    time.Time
+		left   []int64
+		totals []int64 // the first three
+		n      int
+	}{
+		{"nothing sold", Seen{}, before, []int64{100, 340}, []int64{150, 300, 450}, MaxQuoted},
+		{"the tier's last share", Seen{State: &State{Sold: 98, Pledged: 1}}, before, []int64{1, 340}, []int64{150, 400, 650}, MaxQuoted},
+		{"past the tier", Seen{State: &State{Sold: 100}}, before, []int64{0, 340}, []int64{250, 500, 750}, MaxQuoted},
+		{"two left", Seen{State: &State{Sold: 438}}, before, []int64{0, 2}, []int64{250, 500}, 2},
+		{"sold out: no quote", Seen{State: &State{Pledged: 440}}, before, []int64{0, 0}, nil, 0},
+		{"after the deadline: no quote", Seen{State: &State{Sold: 3}}, after, []int64{97, 340}, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := FiguresOf(m, tt.seen, tt.now)
+			if !reflect.DeepEqual(f.Left, tt.left) {
+				t.Errorf("left %v, want %v", f.Left, tt.left)
+			}
+			if len(f.Totals) != tt.n || (tt.n > 0 && !reflect.DeepEqual(f.Totals[:len(tt.totals)], tt.totals)) {
+				t.Errorf("totals %v, want %d starting %v", f.Totals, tt.n, tt.totals)
+			}
+			for k, total := range f.Totals {
+				if want, err := m.PriceFor(int(f.Sold+f.Pledged), k+1); err != nil || total != want {
+					t.Errorf("total of %d: %d, PriceFor says %d (%v)", k+1, total, want, err)
+				}
 			}
 		})
 	}

@@ -100,6 +100,10 @@ type CampaignInfo struct {
 	Bought   int64  `json:"bought"`
 	Owned    bool   `json:"owned"`
 	CanBuy   bool   `json:"can_buy"`
+	// Quote is what more shares of a shards campaign on sale cost now:
+	// Quote[k-1] for k shares (campaign.Figures.Totals), up to
+	// campaign.MaxQuoted.
+	Quote []int64 `json:"quote,omitempty"`
 }
 
 // TierInfo is one run of shares at one price: shares First to
@@ -108,6 +112,8 @@ type TierInfo struct {
 	First int   `json:"first"`
 	Count int   `json:"count"`
 	Price int64 `json:"price"`
+	// Left counts the run's shares still unsold and unpledged.
+	Left int64 `json:"left"`
 }
 
 // bought counts the shares (shards) or accesses (pay) this node bought or
@@ -165,9 +171,14 @@ func (s *Server) info(e catalog.Entry, bought map[cid.Cid]int64) CampaignInfo {
 		Stage: string(f.Stands.Stage), Released: f.Stands.Released, Bought: f.Stands.Bought,
 		Owned: f.Stands.Owned, CanBuy: f.Stands.CanBuy,
 	}
-	for _, st := range f.Steps {
-		ci.Tiers = append(ci.Tiers, TierInfo{First: st.First, Count: st.Count, Price: st.Price})
+	for i, st := range f.Steps {
+		ti := TierInfo{First: st.First, Count: st.Count, Price: st.Price}
+		if i < len(f.Left) {
+			ti.Left = f.Left[i]
+		}
+		ci.Tiers = append(ci.Tiers, ti)
 	}
+	ci.Quote = f.Totals
 	if !f.Deadline.IsZero() {
 		ci.Deadline = f.Deadline.UTC().Format(time.RFC3339)
 	}
