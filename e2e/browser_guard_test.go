@@ -397,7 +397,7 @@ func TestWebUIOffLoopback(t *testing.T) {
 	ctx := browser(t)
 	n := testnet.New(t, binary).Node("remote")
 	n.Start("--api", "0.0.0.0:0", "--gateway", "0.0.0.0:0")
-	film := filepath.Join("..", "internal", "demo", "sample.webm")
+	film := filepath.Join("..", "cmd", "shardcast", "internal", "demo", "sample.webm")
 	id := n.MustRun("publish", film, "--model", "open", "--title", "An open film", "--media-type", "video/webm")
 	_, port, _ := net.SplitHostPort(n.API)
 	ui := "http://127.0.0.1:" + port + "/"

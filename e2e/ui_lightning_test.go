@@ -16,7 +16,7 @@ import (
 func TestWebUILightning(t *testing.T) {
 	ctx := browser(t)
 	_, creator, buyer := lnNodes(t)
-	film, err := filepath.Abs(filepath.Join("..", "internal", "demo", "sample.webm"))
+	film, err := filepath.Abs(filepath.Join("..", "cmd", "shardcast", "internal", "demo", "sample.webm"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func TestWebUI(t *testing.T) {
 	buyer.Start("--bootstrap", creator.Addr())
 	bystander.Start("--bootstrap", creator.Addr())
 
-	film := filepath.Join("..", "internal", "demo", "sample.webm")
+	film := filepath.Join("..", "cmd", "shardcast", "internal", "demo", "sample.webm")
 	id := creator.MustRun("publish", film, "--model", "shards", "--shards", "4", "--price", "1.00", "--early", "1:0.50",
 		"--deadline", "24h", "--title", "A film in four shares", "--description", "A test pattern and a tone.")
 	waitCampaign(t, buyer, id)
@@ -139,7 +139,8 @@ func TestWebUI(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#buy")),
 		chromedp.WaitReady(chromedp.CSS("#progress[data-max='4']")))
 	before := eval[int](t, ctx, `Number(document.getElementById('progress').dataset.value)`)
-	step(t, ctx, "buying a share", chromedp.Click(chromedp.CSS("#buy")))
+	step(t, ctx, "buying a share", chromedp.Click(chromedp.CSS("#buy")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-pay")), chromedp.Click(chromedp.CSS("#confirm-pay")))
 	after := poll[int](t, ctx, "the progress bar after the buy",
 		fmt.Sprintf(`(n => n > %d && n)(Number(document.getElementById('progress').dataset.value))`, before), 60*time.Second)
 	if after != before+1 {
