@@ -190,7 +190,10 @@ func standing(m *Manifest, f Figures, seen Seen, now time.Time) Standing {
 		switch {
 		case f.Sold >= int64(m.Shards) || f.Outcome == OutcomeMet:
 			s.Stage = StageFunded
-		case s.Released:
+		case s.Released, !seen.Mine && seen.Unlocked && !f.SoldOut:
+			// A node other than the creator's reads the work only once
+			// every share is public: short of a sell-out, the creator's
+			// node released them, even before its signed state says so.
 			s.Stage = StageReleased
 		case seen.State != nil && seen.State.Unlocked:
 			s.Stage = StageFunded

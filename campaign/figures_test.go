@@ -146,6 +146,10 @@ func TestFiguresStanding(t *testing.T) {
 			Standing{Stage: StageReleased, Released: true}},
 		{"shards released early by the creator", plain, Seen{State: &State{Sold: 1, Released: true}, Bought: 1}, before,
 			Standing{Stage: StageReleased, Released: true, Bought: 1, Owned: true}},
+		{"shards released, seen before the creator's state says so", plain, Seen{State: &State{Sold: 3}, Pooled: 440, Unlocked: true}, after,
+			Standing{Stage: StageReleased}},
+		{"shards, the creator reads its own work while on sale", plain, Seen{State: &State{Sold: 3}, Mine: true, Unlocked: true}, before,
+			Standing{Stage: StageOpen}},
 		{"shards short and locked", locked, Seen{State: &State{Sold: 3}, Bought: 1}, after,
 			Standing{Stage: StageLocked, Bought: 1, Owned: true}},
 	}
