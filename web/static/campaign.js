@@ -30,7 +30,8 @@
       const left = c.shortfall === "locked"
         ? "If shares are still unsold at " + dl + ", the film stays locked; the shares you bought stay yours."
         : "If shares are still unsold at " + dl + ", the creator's node publishes them and the film becomes free for everyone.";
-      rows.push(["You pay", "The price of each share you buy (it rises after the early shares), in " + railName(c) + "." +
+      rows.push(["You pay", "The price of each share you buy" + (c.tiers && c.tiers.length > 1 ? " (it rises after the early shares)" : "") +
+          ", in " + railName(c) + "." +
           (c.all_or_nothing ? " All or nothing: your payment is held, not taken, until the deadline." : "")],
         ["You get", "Shares of the film's key. Every share sold brings the unlock closer; the shares are yours."],
         ["Everyone gets it", "When all " + c.needed + " shares are sold: then the film unlocks for everyone, you included."],
@@ -50,7 +51,7 @@
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Shares"), el("th", { scope: "col", class: "num" }, "Price each"),
         el("th", { scope: "col", class: "num" }, "Left"))),
       el("tbody", {}, c.tiers.map((t) => el("tr", { "data-left": t.left },
-        el("td", {}, (t.first + 1) + "–" + (t.first + t.count)),
+        el("td", {}, t.count === 1 ? String(t.first + 1) : (t.first + 1) + "–" + (t.first + t.count)),
         el("td", { class: "num" }, money(t.price, c.currency)),
         el("td", { class: "num" }, t.left === 0 ? "none left" : String(t.left))))));
   }
