@@ -119,7 +119,7 @@
             if (r && r.status === "pending") {
               showOK(result, "Your payment is under way: " + (r.note || "not finished yet") + ". Your node goes on with it; the receipt below says how it ends.");
             } else if (r.pledged) {
-              showOK(result, "Pledged " + money(r.amount, r.currency) + ". It is held until " + dateText(r.until) +
+              showOK(result, "Pledged " + money(r.amount, r.currency) + " over Lightning. It is held until " + dateText(r.until) +
                 ": taken only if every share is pledged by then, returned otherwise.");
             } else {
               showOK(result, "Paid " + money(r.amount, r.currency) + (r.rail === "test" ? " in TEST MONEY" : " over Lightning") +
