@@ -14,7 +14,16 @@ type Seen struct {
 	Ledger   *Sales // the creator's ledger: set only on the creator's node
 	Pooled   int    // shards: the shares this node holds
 	Unlocked bool   // this node can read the work
+	// Mine says the campaign is this node's own; Bought counts the shares
+	// (shards) or accesses (pay) this node bought or pledged for, from its
+	// own receipts.
+	Mine   bool
+	Bought int64
 }
+
+// MaxQuoted bounds the quote in Figures.Totals: the most shares one
+// page offers to buy at once.
+const MaxQuoted = 20
 
 // Figures are what is shown of a campaign at one moment. Amounts are in
 // minor units of the manifest's currency.
@@ -37,10 +46,59 @@ type Figures struct {
 	// it in a sentence.
 	Outcome     Outcome
 	OutcomeNote string
-	// Steps is a shards campaign's price schedule, run by run.
+	// Steps is a shards campaign's price schedule, run by run; Left
+	// counts the shares still unsold and unpledged in each run.
 	Steps []PriceStep
+	Left  []int64
+	// Totals is the quote of a shards campaign on sale: Totals[k-1] is
+	// what k more shares cost now (PriceFor after those sold and
+	// pledged), for k up to MaxQuoted and the shares left.
+	Totals []int64
 	// Shows says which figures apply to the campaign's model.
 	Shows Shown
+	// Stands says where the campaign stands for this node: its stage,
+	// whether this node owns it and whether a buy can succeed.
+	Stands Standing
+}
+
+// Stage is where a campaign stands, as a fan's page shows it.
+type Stage string
+
+// Stages.
+const (
+	// StageOpen: on sale (pay, shards) or taking donations (open).
+	StageOpen Stage = "open"
+	// StageSoldOut: every share is sold or pledged; the work is not
+	// unlocked yet (pledges wait for the deadline, or the last shares
+	// are on their way).
+	StageSoldOut Stage = "sold_out"
+	// StageFunded: every share was sold: the work is unlocked for
+	// everyone.
+	StageFunded Stage = "funded"
+	// StageReleased: the creator's node published the unsold shares: the
+	// work is free for everyone.
+	StageReleased Stage = "released"
+	// StageDeciding: the deadline passed and the creator's node has yet
+	// to settle or return the pledges, or to release the unsold shares.
+	StageDeciding Stage = "deciding"
+	// StageLocked: the deadline passed short of the goal and the work
+	// stays locked.
+	StageLocked Stage = "locked"
+)
+
+// Standing is where a campaign stands for one node.
+type Standing struct {
+	Stage Stage
+	// Released says the creator's node published the unsold shares.
+	Released bool
+	// Bought counts the shares or accesses this node bought (Seen.Bought);
+	// Owned says this node bought into the campaign: access to a pay
+	// campaign (or the work unlocked on it), or shares of a shards one.
+	Bought int64
+	Owned  bool
+	// CanBuy says a buy from this node can succeed: a pay or shards
+	// campaign, not this node's own nor owned, on sale and not sold out.
+	CanBuy bool
 }
 
 // Shown says which figures a campaign's model gives meaning to; donations,
@@ -93,8 +151,60 @@ func FiguresOf(m *Manifest, seen Seen, now time.Time) Figures {
 		f.PriceNow, left = m.NextPrice(f.Sold + f.Pledged)
 		f.SoldOut = !left
 	}
+	if m.Model == ModelShards {
+		taken := f.Sold + f.Pledged
+		for _, st := range f.Steps {
+			f.Left = append(f.Left, max(0, min(int64(st.Count), int64(st.First+st.Count)-taken)))
+		}
+	}
 	if o := m.OutcomeAt(f.Sold, f.Pledged, now); o != OutcomeNone {
 		f.Outcome, f.OutcomeNote = o, m.Describe(o, f.Pledged)
 	}
+	f.Stands = standing(m, f, seen, now)
+	if m.Model == ModelShards && f.Stands.Stage == StageOpen {
+		taken := int(f.Sold + f.Pledged)
+		for k := 1; k <= MaxQuoted && taken+k <= m.Shards; k++ {
+			t, err := m.PriceFor(taken, k)
+			if err != nil {
+				break
+			}
+			f.Totals = append(f.Totals, t)
+		}
+	}
 	return f
+}
+
+// standing says where campaign m with figures f stands for the node that
+// saw seen, at now. Only shards campaigns close: the creator's node sells
+// no share after the deadline; pay and open campaigns keep selling access
+// and taking donations.
+func standing(m *Manifest, f Figures, seen Seen, now time.Time) Standing {
+	s := Standing{Stage: StageOpen, Bought: seen.Bought}
+	s.Released = seen.State != nil && seen.State.Released
+	switch m.Model {
+	case ModelPay:
+		s.Owned = !seen.Mine && (seen.Bought > 0 || seen.Unlocked)
+	case ModelShards:
+		s.Owned = !seen.Mine && seen.Bought > 0
+		ended := !m.Deadline.IsZero() && !now.Before(m.Deadline)
+		switch {
+		case f.Sold >= int64(m.Shards) || f.Outcome == OutcomeMet:
+			s.Stage = StageFunded
+		case s.Released, !seen.Mine && seen.Unlocked && !f.SoldOut:
+			// A node other than the creator's reads the work only once
+			// every share is public: short of a sell-out, the creator's
+			// node released them, even before its signed state says so.
+			s.Stage = StageReleased
+		case seen.State != nil && seen.State.Unlocked:
+			s.Stage = StageFunded
+		case ended && m.Shortfall == ShortfallLocked && f.Outcome != OutcomeDeciding:
+			s.Stage = StageLocked
+		case ended:
+			s.Stage = StageDeciding
+		case f.SoldOut:
+			s.Stage = StageSoldOut
+		}
+	}
+	s.CanBuy = m.Model != ModelOpen && !seen.Mine && !s.Owned && s.Stage == StageOpen && !f.SoldOut
+	return s
 }

@@ -407,7 +407,7 @@ func TestWebUIOffLoopback(t *testing.T) {
 		t.Fatal("the catalog shows before the token is given")
 	}
 	step(t, ctx, "a wrong token", chromedp.SendKeys(chromedp.CSS("#login-token"), "wrong"), chromedp.Click(chromedp.CSS("#login-submit")))
-	poll[bool](t, ctx, "the refusal", `document.getElementById("status").textContent.includes("401")`, 30*time.Second)
+	poll[bool](t, ctx, "the refusal", `document.getElementById("login-error").textContent.includes("not this daemon's token")`, 30*time.Second)
 	step(t, ctx, "logging in",
 		chromedp.SetValue(chromedp.CSS("#login-token"), n.Token), chromedp.Click(chromedp.CSS("#login-submit")),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#catalog [data-id=%q]`, id))))

@@ -56,9 +56,10 @@ func TestWebUILightning(t *testing.T) {
 	if !strings.Contains(page, "0.00001 BTC") || strings.Contains(page, "TEST MONEY") {
 		t.Fatalf("the campaign page should show 0.00001 BTC and no TEST MONEY:\n%s", page)
 	}
-	step(t, ctx, "pledging", chromedp.Click(chromedp.CSS("#buy")))
+	step(t, ctx, "pledging", chromedp.Click(chromedp.CSS("#buy")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-pay")), chromedp.Click(chromedp.CSS("#confirm-pay")))
 	msg := poll[string](t, ctx, "the pledge's message",
-		`(s => s.includes('Pledged') && s)(document.getElementById('status').textContent)`, 60*time.Second)
+		`(s => s.includes('Pledged') && s)((document.getElementById('buy-result') || {}).textContent || "")`, 60*time.Second)
 	if !strings.Contains(msg, "0.00001 BTC over Lightning") || !strings.Contains(msg, "returned otherwise") {
 		t.Fatalf("message after pledging: %q", msg)
 	}
@@ -68,5 +69,5 @@ func TestWebUILightning(t *testing.T) {
 	}
 	// The creator's signed figures reach the buyer's page.
 	poll[bool](t, ctx, "the pledge among the page's figures",
-		`document.querySelector('main').innerText.includes('Pledged\n1 / 3')`, 60*time.Second)
+		`document.querySelector('main').innerText.includes('Pledged\n1 of 3')`, 60*time.Second)
 }

@@ -139,7 +139,8 @@ func TestWebUI(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#buy")),
 		chromedp.WaitReady(chromedp.CSS("#progress[data-max='4']")))
 	before := eval[int](t, ctx, `Number(document.getElementById('progress').dataset.value)`)
-	step(t, ctx, "buying a share", chromedp.Click(chromedp.CSS("#buy")))
+	step(t, ctx, "buying a share", chromedp.Click(chromedp.CSS("#buy")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-pay")), chromedp.Click(chromedp.CSS("#confirm-pay")))
 	after := poll[int](t, ctx, "the progress bar after the buy",
 		fmt.Sprintf(`(n => n > %d && n)(Number(document.getElementById('progress').dataset.value))`, before), 60*time.Second)
 	if after != before+1 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
+	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/seal"
 )
 
@@ -88,6 +89,21 @@ type CampaignInfo struct {
 	// Rejected says why this node refuses the campaign: its creator is
 	// proven to have sold bad shares.
 	Rejected string `json:"rejected,omitempty"`
+	// Stage is where the campaign stands (campaign.Stage: "open",
+	// "sold_out", "funded", "released", "deciding", "locked"); Released
+	// says the creator's node published the unsold shares. Bought counts
+	// the shares or accesses this node bought or pledged for, Owned says
+	// it bought into the campaign, and CanBuy says a buy from this node
+	// can succeed (campaign.Standing).
+	Stage    string `json:"stage"`
+	Released bool   `json:"released"`
+	Bought   int64  `json:"bought"`
+	Owned    bool   `json:"owned"`
+	CanBuy   bool   `json:"can_buy"`
+	// Quote is what more shares of a shards campaign on sale cost now:
+	// Quote[k-1] for k shares (campaign.Figures.Totals), up to
+	// campaign.MaxQuoted.
+	Quote []int64 `json:"quote,omitempty"`
 }
 
 // TierInfo is one run of shares at one price: shares First to
@@ -96,13 +112,43 @@ type TierInfo struct {
 	First int   `json:"first"`
 	Count int   `json:"count"`
 	Price int64 `json:"price"`
+	// Left counts the run's shares still unsold and unpledged.
+	Left int64 `json:"left"`
 }
 
-// info renders a campaign's figures, computed by campaign.FiguresOf.
-func (s *Server) info(e catalog.Entry) CampaignInfo {
+// bought counts the shares (shards) or accesses (pay) this node bought or
+// pledged for, per campaign, from its receipts; nil if they cannot be
+// read. The receipts are the node's secret: a caller without a credential
+// (the catalog is open on loopback) or from another site is told nothing.
+func (s *Server) bought(r *http.Request) map[cid.Cid]int64 {
+	if s.m == nil || crossSite(r) != "" || !s.keys.authorized(r) {
+		return nil
+	}
+	recs, err := s.m.Receipts(r.Context(), cid.Undef)
+	if err != nil {
+		s.log.Warn("reading receipts for the campaigns' figures", "err", err)
+		return nil
+	}
+	out := map[cid.Cid]int64{}
+	for _, r := range recs {
+		if r.Offer == nil || r.Offer.Kind != market.KindBuy || (r.Status != "complete" && r.Status != "pledged") {
+			continue
+		}
+		n := int64(len(r.Offer.Indices))
+		if n == 0 {
+			n = 1 // access to a pay campaign
+		}
+		out[r.Offer.Campaign] += n
+	}
+	return out
+}
+
+// info renders a campaign's figures, computed by campaign.FiguresOf;
+// bought is this node's purchases (Server.bought).
+func (s *Server) info(e catalog.Entry, bought map[cid.Cid]int64) CampaignInfo {
 	m := e.Manifest
-	seen := campaign.Seen{State: e.State, Unlocked: s.c.CanRead(e)}
 	mine := m.Creator == s.b.ID()
+	seen := campaign.Seen{State: e.State, Unlocked: s.c.CanRead(e), Mine: mine, Bought: bought[e.ID]}
 	if mine && s.Stats != nil {
 		if st, err := s.Stats(e.ID); err == nil {
 			seen.Ledger = &st
@@ -122,10 +168,17 @@ func (s *Server) info(e catalog.Entry) CampaignInfo {
 		Unlocked: f.Unlocked, Mine: mine, SoldOut: f.SoldOut,
 		Rails: m.Rails, AllOrNothing: m.AllOrNothing, Shortfall: string(m.Shortfall), Rejected: e.Rejected,
 		Outcome: string(f.Outcome), OutcomeNote: f.OutcomeNote,
+		Stage: string(f.Stands.Stage), Released: f.Stands.Released, Bought: f.Stands.Bought,
+		Owned: f.Stands.Owned, CanBuy: f.Stands.CanBuy,
 	}
-	for _, st := range f.Steps {
-		ci.Tiers = append(ci.Tiers, TierInfo{First: st.First, Count: st.Count, Price: st.Price})
+	for i, st := range f.Steps {
+		ti := TierInfo{First: st.First, Count: st.Count, Price: st.Price}
+		if i < len(f.Left) {
+			ti.Left = f.Left[i]
+		}
+		ci.Tiers = append(ci.Tiers, ti)
 	}
+	ci.Quote = f.Totals
 	if !f.Deadline.IsZero() {
 		ci.Deadline = f.Deadline.UTC().Format(time.RFC3339)
 	}
@@ -144,8 +197,9 @@ type Stats = campaign.Sales
 
 func (s *Server) handleCampaigns(w http.ResponseWriter, r *http.Request) {
 	out := []CampaignInfo{}
+	bought := s.bought(r)
 	for _, e := range s.c.Catalog().List() {
-		out = append(out, s.info(e))
+		out = append(out, s.info(e, bought))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -166,7 +220,7 @@ func (s *Server) campaign(w http.ResponseWriter, r *http.Request) (catalog.Entry
 
 func (s *Server) handleCampaign(w http.ResponseWriter, r *http.Request) {
 	if e, ok := s.campaign(w, r); ok {
-		writeJSON(w, http.StatusOK, s.info(e))
+		writeJSON(w, http.StatusOK, s.info(e, s.bought(r)))
 	}
 }
 
@@ -191,14 +245,14 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("publishing: %w", err)
 		var te *campaign.TermError
 		if errors.As(err, &te) && status == http.StatusBadRequest {
-			writeJSON(w, status, TermErrorResponse{ErrorResponse{Error: err.Error()}, te})
+			writeJSON(w, status, TermErrorResponse{ErrorResponse{Error: err.Error(), Kind: KindBadTerm}, te})
 			return
 		}
 		writeError(w, status, err)
 		return
 	}
 	s.log.Info("published", "campaign", e.ID, "model", e.Manifest.Model, "content", e.Manifest.Content)
-	writeJSON(w, http.StatusOK, s.info(e))
+	writeJSON(w, http.StatusOK, s.info(e, nil))
 }
 
 // PublishQuery writes terms as the query parameters of POST

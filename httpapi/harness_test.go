@@ -40,6 +40,8 @@ type testNode struct {
 	// caps, when set, are the rails Publish checks terms against, as a
 	// node does, before it reads the content.
 	caps *campaign.RailCaps
+	// receipts are what Receipts answers.
+	receipts []market.PurchaseRecord
 
 	mu    sync.Mutex
 	calls []string
@@ -132,7 +134,7 @@ func (n *testNode) Donate(ctx context.Context, id cid.Cid, amount int64, request
 }
 func (n *testNode) Receipts(ctx context.Context, id cid.Cid) ([]market.PurchaseRecord, error) {
 	n.record("Receipts")
-	return nil, nil
+	return n.receipts, nil
 }
 func (n *testNode) Balance(ctx context.Context, currency string) (int64, error) {
 	n.record("Balance")

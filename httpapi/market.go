@@ -233,7 +233,7 @@ func (s *Server) checkPurchase(w http.ResponseWriter, e catalog.Entry, buying bo
 	m := e.Manifest
 	switch {
 	case m.Creator == s.b.ID():
-		writeError(w, http.StatusConflict, fmt.Errorf("campaign %s is this node's own", e.ID))
+		writeError(w, http.StatusConflict, &ownError{e.ID.String()})
 	case e.Rejected != "":
 		writeError(w, http.StatusConflict, fmt.Errorf("campaign %s: %w: %s", e.ID, catalog.ErrRejected, e.Rejected))
 	case buying && m.Model == campaign.ModelOpen:

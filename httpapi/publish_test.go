@@ -80,6 +80,9 @@ func TestPublishTermError(t *testing.T) {
 			t.Errorf("%s: %s is no term error (%v)", tt.query, w.Body, err)
 			continue
 		}
+		if got.Kind != KindBadTerm {
+			t.Errorf("%s: kind %q, want %q", tt.query, got.Kind, KindBadTerm)
+		}
 		if got.Term.Field != tt.field || got.Term.Value != tt.value || !strings.Contains(got.Term.Reason, tt.reason) ||
 			!strings.HasPrefix(got.Error, "publishing: "+tt.field) {
 			t.Errorf("%s: got %+v (%q), want field %q value %q reason with %q", tt.query, *got.Term, got.Error, tt.field, tt.value, tt.reason)

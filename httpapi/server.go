@@ -370,6 +370,10 @@ func (s *Server) handleProviders(w http.ResponseWriter, r *http.Request) {
 // ErrorResponse is the body of every API error.
 type ErrorResponse struct {
 	Error string `json:"error"`
+	// Kind says what went wrong, in a word a client can map to its own
+	// (errorKind: insufficient_funds, sold_out, ended, creator_offline,
+	// rail_unreachable, bad_term, ...).
+	Kind string `json:"kind,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -381,7 +385,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, ErrorResponse{Error: err.Error()})
+	writeJSON(w, status, ErrorResponse{Error: err.Error(), Kind: errorKind(status, err)})
 }
 
 // statusOf maps an error of the network side (fetching, dialling) to an

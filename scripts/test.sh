@@ -16,7 +16,7 @@ STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 step() { printf '\n== %s\n' "$*"; }
 
 step "tools"
-bin=$(scripts/tools.sh kubo age chromium lightning)
+bin=$(scripts/tools.sh kubo age chromium lightning axe)
 export SHARDCAST_KUBO="$bin/ipfs"
 # Where internal/regtest (and scripts/regtest) find btcd and lnd.
 SHARDCAST_TOOLS=$(dirname "$bin")

@@ -4,14 +4,19 @@
 # fresh clone (as in CI) reuses it. It is idempotent: a tool already built is
 # left alone. It prints the directory holding the binaries.
 #
-#   scripts/tools.sh [kubo] [chromium] [ffmpeg] [age] [lightning]
+#   scripts/tools.sh [kubo] [chromium] [ffmpeg] [age] [lightning] [axe]
 #
+# axe: the pinned axe-core accessibility checker, fetched with npm's own
+# client and checked against its pinned sha512; the UI tests load its
+# axe.min.js (TOOLS/axe-core-VERSION.min.js) into each page they check.
 # lightning: the pinned btcd and lnd of the Lightning regtest tests
 # (scripts/regtest/build.sh; lnd takes several minutes, once) and the
 # curl, jq and xxd that scripts/regtest/start.sh drives them with.
 set -euo pipefail
 
 KUBO_VERSION=v0.43.0
+AXE_VERSION=4.14.1
+AXE_SHA512=FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
 TOOLS="${SHARDCAST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/shardcast-tools}"
 mkdir -p "$TOOLS/bin"
 
@@ -34,6 +39,25 @@ build_kubo() {
 	rm -rf "$src"
 }
 
+fetch_axe() {
+	local out="$TOOLS/axe-core-$AXE_VERSION.min.js"
+	if [ -f "$out" ]; then return; fi
+	command -v npm >/dev/null 2>&1 || { log "axe-core needs npm"; exit 1; }
+	log "fetching axe-core $AXE_VERSION"
+	local dir got
+	dir=$(mktemp -d)
+	(cd "$dir" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null)
+	got=$(openssl dgst -sha512 -binary "$dir/axe-core-$AXE_VERSION.tgz" | base64 -w0)
+	if [ "$got" != "$AXE_SHA512" ]; then
+		log "axe-core $AXE_VERSION: sha512 $got, want $AXE_SHA512"
+		rm -rf "$dir"
+		exit 1
+	fi
+	tar -xzf "$dir/axe-core-$AXE_VERSION.tgz" -C "$dir" package/axe.min.js
+	mv "$dir/package/axe.min.js" "$out"
+	rm -rf "$dir"
+}
+
 need_apt=()
 want() { command -v "$1" >/dev/null 2>&1 || need_apt+=("$2"); }
 
@@ -43,6 +67,7 @@ for t in "${@:-kubo}"; do
 	chromium) want chromium chromium ;;
 	ffmpeg) want ffmpeg ffmpeg ;;
 	age) want age age ;;
+	axe) fetch_axe ;;
 	lightning)
 		SHARDCAST_TOOLS="$TOOLS" "$(dirname "$0")/regtest/build.sh" >/dev/null
 		want curl curl

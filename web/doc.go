@@ -5,7 +5,9 @@
 //
 // The page is a single-page app with hash routes — #/ (catalog), #/c/ID
 // (campaign: buy, donate, live progress, own receipts), #/watch/ID (player,
-// or a locked state) and #/studio (publish, sales, release) — and talks only
+// or a locked state) and #/studio (publish, sales, release), one script
+// per page (catalog.js, campaign.js, player.js, studio.js) over the
+// shared parts (core.js) and the router (app.js) — and talks only
 // to the daemon's JSON API under /api/v1/, on the same origin, and plays
 // from the /watch/ID stream on the daemon's gateway, an origin of its own
 // that the page's policy allows as media-src. Test money on the test rail
@@ -20,8 +22,21 @@
 // exactly those paths next to the API ("GET /{$}" and "GET /ui/"). The
 // server fills in each page (Page); the handler keeps no state and calls
 // nothing: every action happens in the browser through the API, which
-// stays the single place that checks and performs it. Stable element ids for tests and scripts: #catalog (each
-// campaign an element with data-id), #buy, #donate, #progress (a <progress>
-// whose value and max are the figures shown), #player (the <video>) and
-// #locked.
+// stays the single place that checks and performs it.
+//
+// The page shows each campaign as the API says it stands (its "stage",
+// "owned" and "can_buy", from campaign.FiguresOf), never by its own
+// arithmetic: Buy appears only where a buy can succeed, with the API's
+// quote (the shares left at each price and the total for the number
+// chosen) and a confirmation naming the rail before money moves. Errors
+// are said in words from the API's error "kind", inline where the action
+// was, and stay until the next try. Refreshes change only what changed,
+// keep keyboard focus where it is, and announce only what changed.
+//
+// Stable element ids for tests and scripts: #catalog (each campaign an
+// element with data-id and data-stage), #state (data-stage), #deadline,
+// #buy, #shares, #quote (data-amount: the total quoted, minor units),
+// #confirm and #confirm-pay, #buy-result (data-amount: the total paid),
+// #donate, #progress (a <progress> whose value and max are the figures
+// shown), #how, #tiers, #watch-link, #player (the <video>) and #locked.
 package web
