@@ -50,7 +50,7 @@ func connect(t *testing.T, a, b host.Host) {
 	// Identify tells a which protocols b speaks; wait for it.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if ok, _ := a.Peerstore().SupportsProtocols(b.ID(), Protocol); len(ok) > 0 {
+		if ok, _ := a.Peerstore().SupportsProtocols(b.ID(), Protocol11, Protocol); len(ok) > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
