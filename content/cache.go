@@ -25,9 +25,11 @@ type WriteBehind struct {
 	done    chan struct{}
 }
 
-// writeBehindQueue bounds the blocks held in memory (1 MiB leaves: 64 MiB);
-// a Put beyond it waits for the writer.
-const writeBehindQueue = 64
+// writeBehindQueue bounds the blocks held in memory (1 MiB leaves: 32 MiB,
+// besides the batch being written); a Put beyond it waits for the writer.
+// A fetch from a fast peer outruns the disk's writes whatever the queue,
+// so a deeper one only costs the fetching node's peak memory.
+const writeBehindQueue = 32
 
 // NewWriteBehind starts a writer for bs. Close stops it after the queue
 // drains.
