@@ -165,6 +165,11 @@ func (srv *Server) serve11(s network.Stream, bs blockstore.Blockstore) error {
 	w := bufio.NewWriterSize(s, 32<<10)
 	var hdr []byte
 	for a := range out {
+		// The want stops counting before its answer can reach the peer,
+		// which may send its next want as soon as it has read this one.
+		mu.Lock()
+		delete(byID, a.id)
+		mu.Unlock()
 		s.SetWriteDeadline(time.Now().Add(streamTimeout))
 		hdr = appendAnswerHeader(hdr[:0], a.id, a.status, len(a.data))
 		if _, err := w.Write(hdr); err != nil {
@@ -178,7 +183,6 @@ func (srv *Server) serve11(s network.Stream, bs blockstore.Blockstore) error {
 			srv.Bytes.Add(int64(len(a.data)))
 		}
 		mu.Lock()
-		delete(byID, a.id)
 		idle := len(out) == 0 && len(queue) == 0
 		mu.Unlock()
 		// Flush when nothing more is ready, so that small answers share a
