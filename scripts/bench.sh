@@ -153,6 +153,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # ---------------------------------------------------------------- tools
 
+TREE=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')
+SC_VERSION="built from $TREE"
+[ -z "$BIN" ] || SC_VERSION="$BIN (given; this tree is at $TREE)"
 if [ -z "$BIN" ]; then
 	log "building shardcast"
 	(cd "$ROOT" && go build -o "$WORK/shardcast" ./cmd/shardcast) || die "building shardcast failed"
@@ -453,7 +456,7 @@ report() {
 	echo "shardcast transfer benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "command:  $CMDLINE"
 	echo "machine:  $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(go version | cut -d' ' -f3-4)"
-	echo "versions: shardcast $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), Kubo $("$IPFS" version --number), anacrolix/torrent $(awk '$1 == "github.com/anacrolix/torrent" { print $2 }' "$ROOT/bench/torrent/go.mod")"
+	echo "versions: shardcast $SC_VERSION, Kubo $("$IPFS" version --number), anacrolix/torrent $(awk '$1 == "github.com/anacrolix/torrent" { print $2 }' "$ROOT/bench/torrent/go.mod")"
 	echo "load:     1-minute load average $LOAD0 at the start, $LOAD1 at the end (on $(nproc) cores)"
 	echo "uptime:   $UPTIME"
 	echo "file:     $SIZE_MIB MiB random; MB = 10^6 bytes; shardcast CID $SC_CID; Kubo CID $KUBO_CID"
@@ -516,7 +519,8 @@ json() {
 	printf '{'
 	js date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"; printf ','
 	js command "$CMDLINE"; printf ','
-	js commit "$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')"; printf ','
+	js commit "$TREE"; printf ','
+	js shardcast "$SC_VERSION"; printf ','
 	j cores "$(nproc)"; printf ','
 	j size_mib "$SIZE_MIB"; printf ','
 	j load_start "$LOAD0"; printf ','
