@@ -22,7 +22,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-func newHost(t *testing.T) host.Host {
+func newHost(t testing.TB) host.Host {
 	t.Helper()
 	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
 	if err != nil {
@@ -42,7 +42,7 @@ type offlineSession struct{ exchange.Interface }
 
 func (o offlineSession) NewSession(context.Context) exchange.Fetcher { return o }
 
-func connect(t *testing.T, a, b host.Host) {
+func connect(t testing.TB, a, b host.Host) {
 	t.Helper()
 	if err := a.Connect(context.Background(), peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
 		t.Fatal(err)
