@@ -83,12 +83,13 @@ func (pl *pipeline) get(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	id := pl.next
 	pl.next++
 	pl.pending[id] = ch
-	first := len(pl.pending) == 1
-	pl.mu.Unlock()
-	if first {
-		// The read loop may be waiting with the idle deadline.
+	if len(pl.pending) == 1 {
+		// The read loop may be waiting with the idle deadline. Set under
+		// mu, as the loop sets it, so the later of the two is the one
+		// that fits what is pending.
 		pl.s.SetReadDeadline(time.Now().Add(pl.stall))
 	}
+	pl.mu.Unlock()
 	if err := pl.send(frame{kind: frameWant, id: id, c: c}); err != nil {
 		return nil, err
 	}
@@ -198,8 +199,8 @@ func (r *stallReader) Read(p []byte) (int, error) {
 	if len(pl.pending) > 0 {
 		d = pl.stall
 	}
-	pl.mu.Unlock()
 	pl.s.SetReadDeadline(time.Now().Add(d))
+	pl.mu.Unlock()
 	return pl.s.Read(p)
 }
 
