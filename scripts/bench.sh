@@ -242,7 +242,8 @@ timed sc_get /dev/null sc get get "$SC_CID"
 sc_get_pcpu=$(awk -v a="$p0" -v b="$(cpu "$SC_PID_prov")" 'BEGIN { printf "%.2f", b - a }')
 sc_get_gcpu=$(awk -v a="$g0" -v b="$(cpu "$SC_PID_get")" 'BEGIN { printf "%.2f", b - a }')
 # Fetched blocks are written behind the reader: wait for them to land.
-stored_all() { [ "$(find "$WORK/sc-get" -type f -name '*.data' | wc -l)" -ge "$SIZE_MIB" ]; }
+# Files under blocks/.temp are flatfs's batches still being written.
+stored_all() { [ "$(find "$WORK/sc-get" -path '*/.temp' -prune -o -type f -name '*.data' -print | wc -l)" -ge "$SIZE_MIB" ]; }
 wait_for "the fetching node to store every block" stored_all
 # CPU until the last block is stored counts too (the writes behind the get).
 sc_get_gcpu_stored=$(awk -v a="$g0" -v b="$(cpu "$SC_PID_get")" 'BEGIN { printf "%.2f", b - a }')

@@ -239,39 +239,79 @@ func (pl *pipeline) alive() bool {
 	}
 }
 
-// pipelines holds an Exchange's streams, one per peer.
+// pipelines holds an Exchange's streams: up to
+// peerlimit.XferStreamsPerPeer per peer.
+//
+// A server answers the wants of one stream in order, so a want sent
+// behind others waits for them: a seek would wait for the window it
+// abandoned, up to the blocks the server had already read. A fetch takes
+// the peer's stream with the fewest wants unanswered, and opens another
+// while every stream has some, so a new want rarely queues behind old
+// ones, and the server reads and hashes the streams' blocks in parallel.
 type pipelines struct {
 	mu sync.Mutex
-	m  map[peer.ID]*pipeline
+	m  map[peer.ID][]*pipeline
 }
 
 // errNoPipeline says a peer does not speak Protocol11.
 var errNoPipeline = errors.New("peer does not speak " + Protocol11)
 
-// pipeline returns the stream to p, opening one if there is none alive.
+// waiting returns how many wants wait on pl.
+func (pl *pipeline) waiting() int {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return len(pl.pending)
+}
+
+// pipeline returns the stream to p with the fewest wants waiting, opening
+// one when every stream is busy and there are fewer than the limit.
 func (e *Exchange) pipeline(ctx context.Context, p peer.ID) (*pipeline, error) {
 	if ok, err := e.h.Peerstore().SupportsProtocols(p, Protocol11); err != nil || len(ok) == 0 {
 		return nil, errNoPipeline
 	}
 	e.pipes.mu.Lock()
 	defer e.pipes.mu.Unlock()
-	if pl := e.pipes.m[p]; pl != nil && pl.alive() {
-		return pl, nil
+	var best *pipeline
+	bestN := 0
+	alive := e.pipes.m[p][:0]
+	for _, pl := range e.pipes.m[p] {
+		if !pl.alive() {
+			continue
+		}
+		alive = append(alive, pl)
+		if n := pl.waiting(); best == nil || n < bestN {
+			best, bestN = pl, n
+		}
+	}
+	e.pipes.m[p] = alive
+	if best != nil && (bestN == 0 || len(alive) >= peerlimit.XferStreamsPerPeer) {
+		return best, nil
 	}
 	s, err := e.h.NewStream(network.WithNoDial(ctx, "xfer"), p, Protocol11)
 	if err != nil {
+		if best != nil {
+			return best, nil
+		}
 		return nil, fmt.Errorf("opening xfer stream to %s: %w", p, err)
 	}
 	pl := newPipeline(p, s, e.stall)
-	e.pipes.m[p] = pl
+	e.pipes.m[p] = append(alive, pl)
 	return pl, nil
 }
 
-// dropPipeline ends pl, the stream to p, with err and forgets it.
+// dropPipeline ends pl, a stream to p, with err and forgets it.
 func (e *Exchange) dropPipeline(p peer.ID, pl *pipeline, err error) {
 	e.pipes.mu.Lock()
-	if e.pipes.m[p] == pl {
+	var keep []*pipeline
+	for _, q := range e.pipes.m[p] {
+		if q != pl {
+			keep = append(keep, q)
+		}
+	}
+	if len(keep) == 0 {
 		delete(e.pipes.m, p)
+	} else {
+		e.pipes.m[p] = keep
 	}
 	e.pipes.mu.Unlock()
 	pl.fail(err)

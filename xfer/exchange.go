@@ -66,7 +66,7 @@ func WithStallTimeout(d time.Duration) Option {
 // NewExchange returns an Exchange on h in front of inner.
 func NewExchange(h host.Host, inner exchange.SessionExchange, opts ...Option) *Exchange {
 	e := &Exchange{h: h, inner: inner, recent: newPeerSet(), stall: DefaultStallTimeout,
-		pipes: pipelines{m: map[peer.ID]*pipeline{}}, banned: map[peer.ID]time.Time{}}
+		pipes: pipelines{m: map[peer.ID][]*pipeline{}}, banned: map[peer.ID]time.Time{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -118,10 +118,12 @@ func (e *Exchange) NotifyNewBlocks(ctx context.Context, blks ...blocks.Block) er
 func (e *Exchange) Close() error {
 	e.pipes.mu.Lock()
 	pls := e.pipes.m
-	e.pipes.m = map[peer.ID]*pipeline{}
+	e.pipes.m = map[peer.ID][]*pipeline{}
 	e.pipes.mu.Unlock()
-	for _, pl := range pls {
-		pl.fail(errors.New("exchange closed"))
+	for _, ps := range pls {
+		for _, pl := range ps {
+			pl.fail(errors.New("exchange closed"))
+		}
 	}
 	return e.inner.Close()
 }

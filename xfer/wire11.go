@@ -121,14 +121,30 @@ func readAnswerHeader(r *bufio.Reader) (id uint64, status byte, n int, err error
 	return id, status, int(l), nil
 }
 
-// readUvarint reads a uvarint of at most 10 bytes; an overlong one breaks
-// the protocol.
+// readUvarint reads a uvarint of at most 10 bytes. An overlong one breaks
+// the protocol; the reader's errors (EOF, a deadline, a reset) come back
+// as they are, io.EOF only if no byte was read.
 func readUvarint(r io.ByteReader) (uint64, error) {
-	v, err := binary.ReadUvarint(r)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return 0, fmt.Errorf("%w: %v", errProtocol, err)
+	var x uint64
+	var shift uint
+	for i := range binary.MaxVarintLen64 {
+		b, err := r.ReadByte()
+		if err != nil {
+			if i > 0 {
+				return 0, unexpected(err)
+			}
+			return 0, err
+		}
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				break
+			}
+			return x | uint64(b)<<shift, nil
+		}
+		x |= uint64(b&0x7f) << shift
+		shift += 7
 	}
-	return v, err
+	return 0, fmt.Errorf("%w: varint overflows 64 bits", errProtocol)
 }
 
 // unexpected turns an EOF inside a frame into io.ErrUnexpectedEOF.
