@@ -7,9 +7,12 @@
 // round trip of a seek (root, inner node, leaf) pays that delay, and
 // per-block bookkeeping bounds throughput.
 //
-// xfer speaks two protocols. /shardcast/blocks/1.1.0 (Protocol11) is one
-// long-lived stream per peer that carries every fetch from it, many wants
-// in flight at once:
+// xfer speaks two protocols. /shardcast/blocks/1.1.0 (Protocol11) keeps a
+// few long-lived streams per peer that carry every fetch from it, many
+// wants in flight on each. A fetch takes the stream with the fewest wants
+// waiting and opens another (up to the server's limit) while every one has
+// some: a server answers a stream's wants in order, and a seek must not
+// wait behind the window it abandoned.
 //
 //	client → server, frames:
 //	  want:    0x00, uvarint id, uvarint len (1..128), CID bytes
