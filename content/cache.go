@@ -25,9 +25,11 @@ type WriteBehind struct {
 	done    chan struct{}
 }
 
-// writeBehindQueue bounds the blocks held in memory (1 MiB leaves: 64 MiB);
-// a Put beyond it waits for the writer.
-const writeBehindQueue = 64
+// writeBehindQueue bounds the blocks held in memory (1 MiB leaves: 32 MiB,
+// besides the batch being written); a Put beyond it waits for the writer.
+// A fetch from a fast peer outruns the disk's writes whatever the queue,
+// so a deeper one only costs the fetching node's peak memory.
+const writeBehindQueue = 32
 
 // NewWriteBehind starts a writer for bs. Close stops it after the queue
 // drains.
@@ -37,14 +39,42 @@ func NewWriteBehind(bs blockstore.Blockstore) *WriteBehind {
 	return w
 }
 
+// writeBehindBatch bounds the blocks written in one batch.
+const writeBehindBatch = 32
+
+// run writes queued blocks in batches: what has queued up while the last
+// batch was written goes to the store in one PutMany, which flatfs writes
+// in parallel and syncs with one directory sync per batch instead of one
+// per block.
 func (w *WriteBehind) run() {
 	defer close(w.done)
+	batch := make([]blocks.Block, 0, writeBehindBatch)
 	for b := range w.queue {
-		// An error here loses a cached block: the next read fetches it again.
-		w.Blockstore.Put(context.Background(), b)
+		batch = append(batch[:0], b)
+	more:
+		for len(batch) < writeBehindBatch {
+			select {
+			case b, ok := <-w.queue:
+				if !ok {
+					break more
+				}
+				batch = append(batch, b)
+			default:
+				break more
+			}
+		}
+		// An error here loses cached blocks: the next read fetches them again.
+		if len(batch) == 1 {
+			w.Blockstore.Put(context.Background(), batch[0])
+		} else {
+			w.Blockstore.PutMany(context.Background(), batch)
+		}
 		w.mu.Lock()
-		delete(w.pending, b.Cid())
+		for _, b := range batch {
+			delete(w.pending, b.Cid())
+		}
 		w.mu.Unlock()
+		clear(batch)
 	}
 }
 

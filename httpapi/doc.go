@@ -2,7 +2,8 @@
 // listeners that are two origins:
 //
 //   - the API (Server.API): /api/v1/... JSON for the CLI and the web UI,
-//     the UI itself at / and /ui/, and /metrics. Errors are one line of
+//     the UI itself at / and /ui/, /metrics, and Go's profiler at
+//     /debug/pprof/ (a secret read, like /metrics). Errors are one line of
 //     {"error": "..."} with a fitting status; a publish whose terms break
 //     a rule is answered 400 with the field too, {"error": "...", "term":
 //     {"field": "currency", "value": "USD", "reason": "..."}}

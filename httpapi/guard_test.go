@@ -41,6 +41,10 @@ var routes = []route{
 	{"GET", "/api/v1/wallet", "", ""},
 	{"POST", "/api/v1/proofs", mediaUpload, "not a proof"},
 	{"GET", "/metrics", "", ""},
+	{"GET", "/debug/pprof/", "", ""},
+	{"GET", "/debug/pprof/heap", "", ""},
+	{"GET", "/debug/pprof/cmdline", "", ""},
+	{"GET", "/debug/pprof/profile?seconds=1", "", ""},
 	{"GET", "/", "", ""},
 	{"GET", "/ui/app.js", "", ""},
 	{"GET", "/ipfs/{file}", "", ""},
@@ -513,4 +517,42 @@ func FuzzUnmarshalStrict(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Go's profiler is a secret read: it needs the token (or the UI's session
+// with its CSRF header) even on loopback, refuses pages of other sites
+// that hold a credential, and is not on the gateway.
+func TestProfilerNeedsToken(t *testing.T) {
+	f := newFixture(t, apiAddr, gwAddr)
+	session := []string{"Cookie", f.srv.keys.cookie + "=" + f.srv.keys.session}
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/allocs", "/debug/pprof/trace?seconds=0.05"} {
+		for _, tt := range []struct {
+			name   string
+			header []string
+			status int
+		}{
+			{"no credential", nil, http.StatusUnauthorized},
+			{"a wrong token", []string{"Authorization", "Bearer " + strings.Repeat("0", 64)}, http.StatusUnauthorized},
+			{"the session without the CSRF header", session, http.StatusUnauthorized},
+			{"the token from another site", with(bearer, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden},
+			{"the token with another origin", with(bearer, "Origin", "https://evil.example"), http.StatusForbidden},
+			{"the session from another site", with(session, CSRFHeader, f.srv.keys.csrf, "Sec-Fetch-Site", "same-site"), http.StatusForbidden},
+		} {
+			wantError(t, "GET "+p+" with "+tt.name, f.do(req{method: "GET", path: p, header: tt.header}), tt.status)
+		}
+		if w := f.do(req{method: "POST", path: p, header: with(bearer, "Content-Type", mediaJSON)}); w.Code/100 != 4 {
+			t.Errorf("POST %s: status %d, want 4xx", p, w.Code)
+		}
+		if w := f.do(req{method: "GET", path: p, on: "gateway", header: bearer}); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s on the gateway: status %d, want 404", p, w.Code)
+		}
+		for _, h := range [][]string{bearer, with(session, CSRFHeader, f.srv.keys.csrf)} {
+			if w := f.do(req{method: "GET", path: p, header: h}); w.Code != http.StatusOK || w.Body.Len() == 0 {
+				t.Errorf("GET %s with %s: status %d, %d bytes; want 200 and a profile", p, h[0], w.Code, w.Body.Len())
+			}
+		}
+	}
+	if calls := f.node.Calls(); len(calls) != 0 {
+		t.Errorf("the profiler reached the node: %v", calls)
+	}
 }

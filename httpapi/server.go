@@ -146,6 +146,7 @@ func (s *Server) API() (http.Handler, error) {
 	route("POST /api/v1/proofs", change, uploadBody, s.handleProof)
 	route("GET /api/v1/check", secret, noBody, s.handleCheck)
 	route("POST /api/v1/repo/verify", change, noBody, s.handleRepoVerify)
+	s.pprofRoutes(route)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})

@@ -29,6 +29,10 @@ const (
 // a block before it falls back to bitswap.
 const maxAsk = 8
 
+// banTime is how long a peer that sent a block that does not match its
+// CID is not asked over xfer again.
+const banTime = 10 * time.Minute
+
 // Exchange is an exchange.SessionExchange that asks peers over xfer first
 // and falls back to another exchange (bitswap).
 type Exchange struct {
@@ -37,13 +41,56 @@ type Exchange struct {
 	// recent are peers that served blocks lately, shared by sessions: the
 	// first block of a new session is asked of them first.
 	recent *peerSet
+	stall  time.Duration
+	pipes  pipelines
+
+	banMu  sync.Mutex
+	banned map[peer.ID]time.Time // until when
 }
 
 var _ exchange.SessionExchange = (*Exchange)(nil)
 
+// Option configures an Exchange.
+type Option func(*Exchange)
+
+// WithStallTimeout sets how long a peer may keep wants unanswered without
+// sending a byte before its stream is dropped (DefaultStallTimeout).
+func WithStallTimeout(d time.Duration) Option {
+	return func(e *Exchange) {
+		if d > 0 {
+			e.stall = d
+		}
+	}
+}
+
 // NewExchange returns an Exchange on h in front of inner.
-func NewExchange(h host.Host, inner exchange.SessionExchange) *Exchange {
-	return &Exchange{h: h, inner: inner, recent: newPeerSet()}
+func NewExchange(h host.Host, inner exchange.SessionExchange, opts ...Option) *Exchange {
+	e := &Exchange{h: h, inner: inner, recent: newPeerSet(), stall: DefaultStallTimeout,
+		pipes: pipelines{m: map[peer.ID][]*pipeline{}}, banned: map[peer.ID]time.Time{}}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// ban stops asking p over xfer for banTime.
+func (e *Exchange) ban(p peer.ID) {
+	e.banMu.Lock()
+	defer e.banMu.Unlock()
+	now := time.Now()
+	for q, until := range e.banned {
+		if now.After(until) {
+			delete(e.banned, q)
+		}
+	}
+	e.banned[p] = now.Add(banTime)
+}
+
+func (e *Exchange) isBanned(p peer.ID) bool {
+	e.banMu.Lock()
+	defer e.banMu.Unlock()
+	until, ok := e.banned[p]
+	return ok && time.Now().Before(until)
 }
 
 // GetBlock implements exchange.Fetcher.
@@ -66,8 +113,20 @@ func (e *Exchange) NotifyNewBlocks(ctx context.Context, blks ...blocks.Block) er
 	return e.inner.NotifyNewBlocks(ctx, blks...)
 }
 
-// Close implements io.Closer.
-func (e *Exchange) Close() error { return e.inner.Close() }
+// Close implements io.Closer: it ends the streams to peers and closes the
+// inner exchange.
+func (e *Exchange) Close() error {
+	e.pipes.mu.Lock()
+	pls := e.pipes.m
+	e.pipes.m = map[peer.ID][]*pipeline{}
+	e.pipes.mu.Unlock()
+	for _, ps := range pls {
+		for _, pl := range ps {
+			pl.fail(errors.New("exchange closed"))
+		}
+	}
+	return e.inner.Close()
+}
 
 func (e *Exchange) fetcher(inner exchange.Fetcher) *fetcher {
 	return &fetcher{e: e, inner: inner, good: newPeerSet()}
@@ -86,7 +145,7 @@ type fetcher struct {
 func (f *fetcher) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 	tried := map[peer.ID]bool{}
 	try := func(p peer.ID) (blocks.Block, bool) {
-		if tried[p] {
+		if tried[p] || f.e.isBanned(p) {
 			return nil, false
 		}
 		tried[p] = true
@@ -186,7 +245,10 @@ func (f *fetcher) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.
 func (e *Exchange) capablePeers() []peer.ID {
 	var out []peer.ID
 	for _, p := range e.h.Network().Peers() {
-		if ok, err := e.h.Peerstore().SupportsProtocols(p, Protocol); err == nil && len(ok) > 0 {
+		if e.isBanned(p) {
+			continue
+		}
+		if ok, err := e.h.Peerstore().SupportsProtocols(p, Protocol11, Protocol); err == nil && len(ok) > 0 {
 			out = append(out, p)
 		}
 	}
@@ -194,8 +256,38 @@ func (e *Exchange) capablePeers() []peer.ID {
 	return out
 }
 
-// fetchFrom asks p for c over one stream.
+// fetchFrom asks p for c: over the pipelined stream to p, or over a
+// stream of its own to a peer that speaks only Protocol 1.0.0. A peer
+// that sends a wrong block is banned.
 func (e *Exchange) fetchFrom(ctx context.Context, p peer.ID, c cid.Cid) (blocks.Block, error) {
+	pl, err := e.pipeline(ctx, p)
+	if errors.Is(err, errNoPipeline) {
+		b, err := e.fetchFrom10(ctx, p, c)
+		if errors.Is(err, ErrWrongBlock) {
+			e.ban(p)
+		}
+		return b, err
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	b, err := pl.get(ctx, c)
+	switch {
+	case err == nil, errors.Is(err, errNotHave), ctx.Err() != nil:
+	case errors.Is(err, ErrWrongBlock):
+		e.ban(p)
+		e.dropPipeline(p, pl, err)
+	default:
+		e.dropPipeline(p, pl, err)
+	}
+	return b, err
+}
+
+// fetchFrom10 asks p for c over one Protocol 1.0.0 stream.
+func (e *Exchange) fetchFrom10(ctx context.Context, p peer.ID, c cid.Cid) (blocks.Block, error) {
 	s, err := e.h.NewStream(network.WithNoDial(ctx, "xfer"), p, Protocol)
 	if err != nil {
 		return nil, fmt.Errorf("opening xfer stream to %s: %w", p, err)

@@ -11,6 +11,7 @@ import (
 	ipld "github.com/ipfs/go-ipld-format"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // streamTimeout bounds one request: a peer that stops reading is dropped.
@@ -22,9 +23,26 @@ type Server struct {
 	Blocks, Bytes atomic.Int64
 }
 
-// Serve answers xfer requests on h from bs until h closes.
+// Serve answers xfer requests on h from bs until h closes, over Protocol11
+// and, for older peers, Protocol.
 func Serve(h host.Host, bs blockstore.Blockstore, log *slog.Logger) *Server {
 	srv := &Server{}
+	open := &streams11{n: map[peer.ID]int{}}
+	h.SetStreamHandler(Protocol11, func(s network.Stream) {
+		p := s.Conn().RemotePeer()
+		if !open.acquire(p) {
+			log.Debug("xfer: too many streams", "peer", p)
+			s.Reset()
+			return
+		}
+		defer open.release(p)
+		if err := srv.serve11(s, bs); err != nil {
+			log.Debug("xfer stream", "peer", p, "err", err)
+			s.Reset()
+			return
+		}
+		s.Close()
+	})
 	h.SetStreamHandler(Protocol, func(s network.Stream) {
 		defer s.Close()
 		s.SetDeadline(time.Now().Add(streamTimeout))

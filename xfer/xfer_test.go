@@ -33,7 +33,7 @@ type offlineSession struct{ exchange.Interface }
 
 func (o offlineSession) NewSession(context.Context) exchange.Fetcher { return o }
 
-func connect(t *testing.T, a, b host.Host) {
+func connect(t testing.TB, a, b host.Host) {
 	t.Helper()
 	if err := a.Connect(context.Background(), peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func connect(t *testing.T, a, b host.Host) {
 	// Identify tells a which protocols b speaks; wait for it.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if ok, _ := a.Peerstore().SupportsProtocols(b.ID(), Protocol); len(ok) > 0 {
+		if ok, _ := a.Peerstore().SupportsProtocols(b.ID(), Protocol11, Protocol); len(ok) > 0 {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -128,3 +128,24 @@ const CustodyRecordsPerCreator = 256
 // a deal is two small round trips and a few milliseconds of work, so a
 // stream still open after this is a peer holding it open.
 const CustodyStreamTimeout = 30 * time.Second
+
+// Block transfer between shardcast peers (package xfer, protocol
+// /shardcast/blocks/1.1.0), per peer that asks us for blocks.
+const (
+	// XferWantsInFlight bounds the wants a peer may have unanswered on
+	// one stream. A want costs its CID (≤ 128 bytes) while queued, so 128
+	// cost a peer's stream 16 KiB; 128 blocks of 1 MiB keep 128 MiB in
+	// flight, enough to fill a link of 1 GB/s with 100 ms of round trip.
+	// A peer that sends more is cut off: the limit is part of the protocol.
+	XferWantsInFlight = 128
+	// XferStreamsPerPeer bounds the pipelined streams one peer may hold
+	// open at once. Our own client opens one per peer; a few more allow
+	// another implementation to separate, say, playback from prefetch.
+	// Each stream holds at most xfer's load-ahead of blocks (a few MiB)
+	// besides its wants.
+	XferStreamsPerPeer = 4
+	// XferIdle is how long a peer may leave a stream silent, with no want
+	// and no cancel, before the server closes it: each open stream costs
+	// two goroutines and buffers.
+	XferIdle = 2 * time.Minute
+)
