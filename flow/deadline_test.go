@@ -9,6 +9,7 @@ import (
 
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
+	"github.com/shardcast/shardcast/market"
 	"github.com/shardcast/shardcast/shares"
 )
 
@@ -155,6 +156,56 @@ func TestRelease(t *testing.T) {
 		t.Errorf("a second Release: got %d, %v; want 0 shares", k, err)
 	}
 	eventually(t, "the state after the release", func() bool { return n.ann.stateCount() > 0 })
+}
+
+// TestReleaseStateSaysReleased: once every share is known, the creator's
+// state says the work is unlocked and, short of a sell-out, released, so
+// that nodes holding no share show it as it is.
+func TestReleaseStateSaysReleased(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		sold         int
+		released     bool
+		release      bool
+		wantUnlocked bool
+	}{
+		{"released short of a sell-out", 2, true, true, true},
+		{"sold out", 5, false, false, true},
+		{"neither", 2, false, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newPeer(t, nil, nil)
+			e := n.publish(t, shardsTerms(5))
+			n.ledger.stats[e.ID] = market.Stats{Sold: tc.sold}
+			if err := n.pool.Track(e.ID, e.Manifest, nil); err != nil {
+				t.Fatal(err)
+			}
+			if tc.release {
+				if _, err := n.f.Release(context.Background(), e.ID); err != nil {
+					t.Fatal(err)
+				}
+			} else if tc.sold == 5 {
+				var list []shares.Share
+				for i := range uint32(5) {
+					sh, err := n.keys.Share(e.Manifest.Content, i)
+					if err != nil {
+						t.Fatal(err)
+					}
+					list = append(list, sh)
+				}
+				if _, err := n.pool.Add(e.ID, list); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n.f.publishState(context.Background(), e.ID)
+			// The fake announcer keeps only states that decode and fit
+			// their campaign (campaign.DecodeState).
+			s := n.ann.lastState()
+			if s == nil || s.Unlocked != tc.wantUnlocked || s.Released != tc.released {
+				t.Fatalf("state: %+v; want unlocked %v, released %v", s, tc.wantUnlocked, tc.released)
+			}
+		})
+	}
 }
 
 func TestReleaseEndsPledgesFirst(t *testing.T) {

@@ -188,6 +188,12 @@ func (f *Flow) publishState(ctx context.Context, id cid.Cid) {
 	}
 	if e.Manifest.Model == campaign.ModelShards {
 		s.Pledged = int64(st.Pledged)
+		// Every share known: the work is open to everyone, and if fewer
+		// than N were sold, this node released the rest.
+		if f.p.Pool.Complete(id) {
+			s.Unlocked = true
+			s.Released = s.Sold < int64(e.Manifest.Shards)
+		}
 	}
 	if err := s.Sign(f.p.Key); err != nil {
 		f.p.Log.Warn("signing campaign state", "campaign", id, "err", err)

@@ -192,6 +192,15 @@ func (a *fakeAnnouncer) PublishState(ctx context.Context, id cid.Cid, raw []byte
 	return nil
 }
 
+func (a *fakeAnnouncer) lastState() *campaign.State {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.states) == 0 {
+		return nil
+	}
+	return a.states[len(a.states)-1]
+}
+
 func (a *fakeAnnouncer) PublishProof(ctx context.Context, raw []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

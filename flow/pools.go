@@ -248,6 +248,10 @@ func (f *Flow) Unlocked(id cid.Cid, ident *age.X25519Identity) {
 		return
 	}
 	f.p.Log.Info("campaign unlocked", "campaign", id, "title", e.Manifest.Title)
+	if e.Manifest.Creator == f.p.Self {
+		// The creator's state says so, for nodes that hold no share.
+		f.goAsync(func(ctx context.Context) { f.publishState(ctx, id) })
+	}
 }
 
 // publishShares adds shares to the pool and gossips them.
