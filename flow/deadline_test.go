@@ -42,7 +42,7 @@ func TestDeadlineReleasesUnsoldShares(t *testing.T) {
 			// One share sold and in the pool already.
 			s, _ := n.keys.Share(e.Manifest.Content, 2)
 			n.pool.Add(e.ID, []shares.Share{s})
-			n.clock.set(start.Add(tc.at))
+			n.clock.Set(start.Add(tc.at))
 			n.f.checkDeadlines(context.Background())
 			if got := n.pool.Known(e.ID); got != tc.want {
 				t.Errorf("the pool holds %d shares, want %d", got, tc.want)
@@ -58,7 +58,7 @@ func TestDeadlineLeavesOthersCampaigns(t *testing.T) {
 	creator, other := pair(t)
 	e := creator.publish(t, shardsTerms(3))
 	other.pool.n[e.ID] = 3
-	other.clock.set(start.Add(2 * time.Hour))
+	other.clock.Set(start.Add(2 * time.Hour))
 	other.f.checkDeadlines(context.Background())
 	if got := other.pool.Known(e.ID); got != 0 {
 		t.Errorf("another node's deadline released %d shares of the creator's campaign", got)
@@ -70,7 +70,7 @@ func TestDeadlineCompletePoolReleasesNothing(t *testing.T) {
 	e := n.publish(t, shardsTerms(2))
 	n.pool.n[e.ID] = 2
 	n.pool.Add(e.ID, []shares.Share{{Index: 0}, {Index: 1}})
-	n.clock.set(start.Add(2 * time.Hour))
+	n.clock.Set(start.Add(2 * time.Hour))
 	n.f.checkDeadlines(context.Background())
 	if got := n.pool.publishedCount(e.ID); got != 0 {
 		t.Errorf("published %d shares of a complete pool, want none", got)
@@ -99,7 +99,7 @@ func TestDeadlineEndsPledges(t *testing.T) {
 			if got := n.seller.endedCount(); got != 0 {
 				t.Fatalf("pledges ended %d times before the deadline", got)
 			}
-			n.clock.set(start.Add(time.Hour))
+			n.clock.Set(start.Add(time.Hour))
 			n.f.checkDeadlines(context.Background())
 			if got := n.seller.endedCount(); got < 1 {
 				t.Errorf("pledges ended %d times at the deadline, want at least once", got)
@@ -116,7 +116,7 @@ func TestDeadlinePledgesRetriedAfterError(t *testing.T) {
 	e := n.publish(t, aonTerms(4))
 	n.pool.n[e.ID] = 4
 	n.seller.err = errors.New("LND away")
-	n.clock.set(start.Add(time.Hour))
+	n.clock.Set(start.Add(time.Hour))
 	n.f.checkDeadlines(context.Background())
 	if got := n.pool.Known(e.ID); got != 0 {
 		t.Fatalf("released %d shares while the pledges could not end", got)
@@ -138,7 +138,7 @@ func TestDeadlineLoop(t *testing.T) {
 	e := n.publish(t, shardsTerms(3))
 	n.pool.n[e.ID] = 3
 	n.f.Start(context.Background())
-	n.clock.set(start.Add(time.Hour))
+	n.clock.Set(start.Add(time.Hour))
 	eventually(t, "the deadline loop to release the shares", func() bool { return n.pool.Known(e.ID) == 3 })
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"slices"
 	"sync"
-	"time"
 
 	"filippo.io/age"
 	"github.com/ipfs/go-cid"
@@ -493,22 +492,4 @@ func (n *fakeNetwork) ReachCreator(ctx context.Context, p peer.ID) error {
 		return fmt.Errorf("connecting to the creator %s: %w", p, errInjected)
 	}
 	return nil
-}
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
 }

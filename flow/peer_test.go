@@ -15,6 +15,7 @@ import (
 	"github.com/shardcast/shardcast/campaign"
 	"github.com/shardcast/shardcast/catalog"
 	"github.com/shardcast/shardcast/keystore"
+	"github.com/shardcast/shardcast/pay/paytest"
 	"github.com/shardcast/shardcast/seal"
 	"github.com/shardcast/shardcast/shares"
 )
@@ -33,7 +34,7 @@ type peerNode struct {
 	buyer   *fakeBuyer
 	ledger  *fakeLedger
 	network *fakeNetwork
-	clock   *fakeClock
+	clock   *paytest.Clock
 }
 
 // start is the time every test's clock starts at.
@@ -61,7 +62,7 @@ func newPeer(t *testing.T, blocks *fakeBlocks, cat *fakeCatalog) *peerNode {
 	n := &peerNode{self: self, key: key, blocks: blocks, cat: cat, ann: &fakeAnnouncer{cat: cat},
 		pool: newFakePool(), keys: &keys{Store: keystore.New(t.TempDir())}, seller: &fakeSeller{},
 		buyer:  &fakeBuyer{identities: map[cid.Cid]*age.X25519Identity{}, shares: map[cid.Cid][]shares.Share{}},
-		ledger: newFakeLedger(), network: &fakeNetwork{down: map[peer.ID]bool{}}, clock: &fakeClock{now: start}}
+		ledger: newFakeLedger(), network: &fakeNetwork{down: map[peer.ID]bool{}}, clock: paytest.NewClock(start)}
 	n.f = New(Parts{Self: self, Key: key, Blocks: n.blocks, Catalog: n.cat, Announcer: n.ann, Pool: n.pool,
 		Keys: n.keys, Ledger: n.ledger, Network: n.network, Now: n.clock.Now,
 		Rails: Rails{Lightning: true, LightningMaxHold: 10 * 24 * time.Hour}})
